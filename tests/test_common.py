@@ -1,0 +1,86 @@
+"""scikit-learn's common estimator checks over every public skquant estimator."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skquant import all_estimators
+
+# Small, fast, seeded instances; a list gives several instances of one class.
+INIT_PARAMS: dict[str, dict | list[dict]] = {}
+
+# Estimators that only accept panels (DataFrames indexed by (datetime,
+# instrument)): sklearn's checks feed plain arrays, so only the API-level checks
+# apply to them (see test_panel_estimators_api below).
+PANEL_ONLY: set[str] = {
+    "Alpha158",
+    "Alpha360",
+    "CSZScoreNorm",
+    "CSRankNorm",
+    "CSFillna",
+    "ProcessInf",
+}
+
+# {estimator name: {check name: reason}}; xfail_strict makes stale entries fail.
+EXPECTED_FAILED: dict[str, dict[str, str]] = {}
+
+API_CHECKS = (
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_parameters_default_constructible",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_valid_tag_types",
+    "check_estimator_tags_renamed",
+    "check_mixin_order",
+)
+
+
+def _instances(names):
+    for name, cls in all_estimators():
+        if name not in names:
+            continue
+        params = INIT_PARAMS.get(name, {})
+        for p in params if isinstance(params, list) else [params]:
+            yield cls(**p)
+
+
+ARRAY_ESTIMATORS = [n for n, _ in all_estimators() if n not in PANEL_ONLY]
+PANEL_ESTIMATORS = [n for n, _ in all_estimators() if n in PANEL_ONLY]
+
+
+@parametrize_with_checks(
+    list(_instances(ARRAY_ESTIMATORS)),
+    expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
+    xfail_strict=True,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("check_name", API_CHECKS)
+@pytest.mark.parametrize(
+    "estimator", list(_instances(PANEL_ESTIMATORS)), ids=lambda e: type(e).__name__
+)
+def test_panel_estimators_api(estimator, check_name):
+    from sklearn.utils import estimator_checks
+
+    check = getattr(estimator_checks, check_name)
+    check(type(estimator).__name__, estimator)
+
+
+def test_every_estimator_is_tested():
+    discovered = {name for name, _ in all_estimators()}
+    assert discovered == set(ARRAY_ESTIMATORS) | set(PANEL_ESTIMATORS)
+    assert set(EXPECTED_FAILED) <= discovered
+    assert PANEL_ONLY >= set(PANEL_ESTIMATORS)
+
+
+def test_no_base_or_private_class_is_public():
+    for name, cls in all_estimators():
+        assert not name.startswith("_")
+        assert not name.startswith("Base"), name
+        assert cls.__module__.startswith("skquant.")
