@@ -1,0 +1,113 @@
+"""The ``skquant`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from skquant.cli._models import MODELS
+
+    parser = argparse.ArgumentParser(
+        prog="skquant",
+        description="Qlib's model zoo and research loop as scikit-learn estimators.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    bench = sub.add_parser(
+        "benchmark",
+        help="train the model zoo on the bundled S&P 500 panel, print Qlib's table",
+        description=(
+            "Qlib's benchmark protocol on the bundled S&P 500 panel: Alpha158 "
+            "features, Qlib's label and processors per model family, train "
+            "2013-2015 / valid 2016 / test 2017, daily IC metrics and a top-k "
+            "dropout backtest with costs."
+        ),
+    )
+    defaults = [name for name, spec in MODELS.items() if spec.default]
+    bench.add_argument(
+        "--models",
+        default=",".join(defaults),
+        help=f"comma-separated models, or 'all' (known: {', '.join(MODELS)}; "
+        f"default: {','.join(defaults)})",
+    )
+    bench.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="number of seeds (mean ± std like Qlib; default 1)",
+    )
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help="a 60-instrument subset and fewer rounds (CI)",
+    )
+    bench.add_argument(
+        "--instruments",
+        type=int,
+        default=None,
+        help="random subset of this many instruments",
+    )
+    bench.add_argument("--topk", type=int, default=50)
+    bench.add_argument("--n-drop", type=int, default=5)
+    bench.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="folder for results.csv/.md, runs.csv, config.json, "
+        "plots (nothing is written without it)",
+    )
+    bench.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress messages"
+    )
+    return parser
+
+
+def _resolve_models(text: str) -> list[str]:
+    from skquant.cli._models import MODELS
+
+    names = list(MODELS) if text == "all" else [n.strip() for n in text.split(",")]
+    lookup = {n.lower(): n for n in MODELS}
+    unknown = [n for n in names if n.lower() not in lookup]
+    if unknown:
+        raise SystemExit(
+            f"skquant benchmark: unknown model(s) {unknown}; known: {', '.join(MODELS)}"
+        )
+    chosen = [lookup[n.lower()] for n in names]
+    missing = [n for n in chosen if not MODELS[n].available()]
+    for name in missing:
+        print(
+            f"skipping {name}: requires {', '.join(MODELS[name].requires)} "
+            "(pip install 'skquant[all]')",
+            file=sys.stderr,
+        )
+    return [n for n in chosen if n not in missing]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``skquant`` command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    if args.command == "benchmark":
+        from skquant.cli._benchmark import BenchmarkConfig, run_benchmark
+
+        if args.seeds < 1:
+            raise SystemExit("skquant benchmark: --seeds must be at least 1")
+        if not 0 <= args.n_drop <= args.topk:
+            raise SystemExit("skquant benchmark: need 0 <= --n-drop <= --topk")
+        quick = args.quick
+        config = BenchmarkConfig(
+            models=_resolve_models(args.models),
+            seeds=list(range(args.seeds)),
+            quick=quick,
+            n_instruments=args.instruments or (60 if quick else None),
+            topk=min(args.topk, 10) if quick else args.topk,
+            n_drop=min(args.n_drop, 2) if quick else args.n_drop,
+        )
+        if not config.models:
+            raise SystemExit("skquant benchmark: no model left to run")
+        table = run_benchmark(config, output=args.output, verbose=not args.quiet)
+        print(table.to_string())
+    return 0

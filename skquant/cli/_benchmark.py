@@ -1,0 +1,252 @@
+"""``skquant benchmark``: Qlib's benchmark protocol on the bundled S&P 500 panel."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from skquant.backtest import topk_dropout_backtest
+from skquant.cli._models import MODELS, ModelSpec
+from skquant.datasets import load_sp500
+from skquant.features import Alpha158, forward_return
+from skquant.metrics import ic_summary, information_coefficient
+from skquant.preprocessing import cs_rank_norm, cs_zscore_norm, drop_missing_label
+
+SEGMENTS = {
+    "train": ("2013-01-01", "2015-12-31"),
+    "valid": ("2016-01-01", "2016-12-31"),
+    "test": ("2017-01-01", "2017-12-31"),
+}
+COLUMNS = [
+    "IC",
+    "ICIR",
+    "Rank IC",
+    "Rank ICIR",
+    "Annualized Return",
+    "Information Ratio",
+    "Max Drawdown",
+    "Fit seconds",
+]
+
+
+@dataclass
+class BenchmarkConfig:
+    """Everything that determines a benchmark run (written to ``config.json``)."""
+
+    models: list[str]
+    seeds: list[int] = field(default_factory=lambda: [0])
+    quick: bool = False
+    n_instruments: int | None = None
+    segments: dict[str, tuple[str, str]] = field(default_factory=lambda: SEGMENTS)
+    topk: int = 50
+    n_drop: int = 5
+    label_gap: int = 2
+
+
+def _log(message: str, verbose: bool) -> None:
+    if verbose:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _segment(X, y, bounds, gap: int = 0):
+    dates = X.index.get_level_values("datetime")
+    keep = (dates >= pd.Timestamp(bounds[0])) & (dates <= pd.Timestamp(bounds[1]))
+    if gap:
+        # the last `gap` dates' labels reach into the next segment: purge them
+        last = np.sort(dates[keep].unique())[-gap:]
+        keep &= ~dates.isin(last)
+    return X[keep], y[keep]
+
+
+def load_data(config: BenchmarkConfig, verbose: bool = True):
+    """Panel, Alpha158 features and Qlib's label for the configured universe."""
+    start = time.perf_counter()
+    panel = load_sp500()
+    if config.n_instruments:
+        names = panel.index.get_level_values("instrument").unique()
+        chosen = np.random.default_rng(0).choice(
+            names, size=min(config.n_instruments, len(names)), replace=False
+        )
+        panel = panel[panel.index.get_level_values("instrument").isin(chosen)]
+    X = Alpha158().fit_transform(panel)
+    y = forward_return(panel)
+    _log(
+        f"data: {len(panel):,} rows, "
+        f"{panel.index.get_level_values('instrument').nunique()} instruments, "
+        f"Alpha158 in {time.perf_counter() - start:.1f}s",
+        verbose,
+    )
+    return panel, X, y
+
+
+def _fit_one(spec: ModelSpec, seed: int, config: BenchmarkConfig, data):
+    panel, X, y = data
+    X_all, y_all = drop_missing_label(X, y)
+    norm = cs_rank_norm if spec.label == "rank" else cs_zscore_norm
+    X_train, y_train = _segment(
+        X_all, y_all, config.segments["train"], gap=config.label_gap
+    )
+    X_valid, y_valid = _segment(
+        X_all, y_all, config.segments["valid"], gap=config.label_gap
+    )
+    X_test, _ = _segment(X, y, config.segments["test"])
+    model = spec.build(seed, config.quick)
+    fit_params = {}
+    if spec.uses_valid:
+        fit_params["eval_set"] = [(X_valid, norm(y_valid))]
+    start = time.perf_counter()
+    model.fit(X_train, norm(y_train), **fit_params)
+    seconds = time.perf_counter() - start
+    pred = pd.Series(model.predict(X_test), index=X_test.index, name="score")
+    return pred, seconds
+
+
+def _evaluate(pred: pd.Series, y: pd.Series, panel, config: BenchmarkConfig):
+    label = y.reindex(pred.index)
+    signal = ic_summary(label, pred)
+    result = topk_dropout_backtest(pred, panel, topk=config.topk, n_drop=config.n_drop)
+    risk = result.summary().loc["excess_return_with_cost"]
+    row = {
+        "IC": signal["IC"],
+        "ICIR": signal["ICIR"],
+        "Rank IC": signal["Rank IC"],
+        "Rank ICIR": signal["Rank ICIR"],
+        "Annualized Return": risk["annualized_return"],
+        "Information Ratio": risk["information_ratio"],
+        "Max Drawdown": risk["max_drawdown"],
+    }
+    return (
+        row,
+        result.excess_return(with_cost=True),
+        information_coefficient(label, pred),
+    )
+
+
+def run_benchmark(
+    config: BenchmarkConfig, output: Path | None = None, verbose: bool = True
+) -> pd.DataFrame:
+    """Train and evaluate every configured model; return the results table."""
+    data = load_data(config, verbose)
+    panel, _, y = data
+    runs, curves, daily_ic = [], {}, {}
+    specs = [MODELS[name] for name in config.models]
+    total = len(specs) * len(config.seeds)
+    step = 0
+    for spec in specs:
+        for seed in config.seeds:
+            step += 1
+            _log(f"[{step}/{total}] {spec.name} (seed {seed}) ...", verbose)
+            pred, seconds = _fit_one(spec, seed, config, data)
+            row, excess, ic = _evaluate(pred, y, panel, config)
+            row["Fit seconds"] = seconds
+            runs.append({"Model": spec.name, "seed": seed, **row})
+            curves.setdefault(spec.name, excess)
+            daily_ic.setdefault(spec.name, ic)
+            _log(
+                f"      IC {row['IC']:.4f}  Rank IC {row['Rank IC']:.4f}  "
+                f"fit {seconds:.1f}s",
+                verbose,
+            )
+    runs = pd.DataFrame(runs)
+    table = summarise(runs)
+    if output is not None:
+        write_outputs(output, config, runs, table, curves, daily_ic)
+        _log(f"results written to {output}", verbose)
+    return table
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std over seeds per model, formatted like Qlib's table."""
+    grouped = runs.groupby("Model", sort=False)[COLUMNS]
+    mean, std = grouped.mean(), grouped.std(ddof=1).fillna(0.0)
+    table = pd.DataFrame(index=mean.index)
+    for col in COLUMNS:
+        digits = 1 if col == "Fit seconds" else 4
+        table[col] = [
+            f"{m:.{digits}f}±{s:.{min(digits, 2)}f}"
+            for m, s in zip(mean[col], std[col], strict=True)
+        ]
+    return table
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in (
+        "skquant",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "lightgbm",
+        "xgboost",
+        "torch",
+        "skorch",
+        "sentence-transformers",
+    ):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def write_outputs(output: Path, config, runs, table, curves, daily_ic) -> None:
+    """Write the table (CSV, Markdown), per-run results, config and plots."""
+    output.mkdir(parents=True, exist_ok=True)
+    table.to_csv(output / "results.csv")
+    (output / "results.md").write_text(_markdown(table))
+    runs.to_csv(output / "runs.csv", index=False)
+    record = {
+        "config": asdict(config),
+        "versions": _versions(),
+        "machine": platform.platform(),
+    }
+    (output / "config.json").write_text(json.dumps(record, indent=2) + "\n")
+    _plots(output, curves, daily_ic)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    header = "| Model | " + " | ".join(table.columns) + " |"
+    rule = "|---|" + "---|" * len(table.columns)
+    lines = [
+        f"| {name} | " + " | ".join(map(str, row)) + " |"
+        for name, row in zip(table.index, table.to_numpy(), strict=True)
+    ]
+    return "\n".join([header, rule, *lines]) + "\n"
+
+
+def _plots(output: Path, curves, daily_ic) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # plots are optional: pip install skquant[plot]
+        return
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, excess in curves.items():
+        ax.plot(excess.index, excess.cumsum(), label=name)
+    ax.set_title("Cumulative excess return with cost (top-k dropout)")
+    ax.axhline(0.0, color="grey", lw=0.5)
+    ax.legend()
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(output / "cumulative_excess_return.png", dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, ic in daily_ic.items():
+        ax.plot(ic.index, ic.rolling(20, min_periods=5).mean(), label=name)
+    ax.set_title("Daily IC, 20-day rolling mean")
+    ax.axhline(0.0, color="grey", lw=0.5)
+    ax.legend()
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(output / "rolling_ic.png", dpi=100)
+    plt.close(fig)
