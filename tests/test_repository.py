@@ -50,6 +50,7 @@ def test_docs_build_strict(tmp_path):
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
          str(tmp_path / "site")],
         cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert out.returncode == 0, out.stderr[-4000:]
     assert (tmp_path / "site" / "index.html").exists()
