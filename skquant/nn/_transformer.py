@@ -6,20 +6,9 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from skquant.nn._base import _BaseNetRegressor, fill_doc
-from skquant.nn._rnn import _LAYOUT_DOC
+from skquant.nn._base import _BaseNetRegressor
 
 __all__ = ["LocalformerRegressor", "TransformerRegressor"]
-
-_DEFAULTS = {
-    "lr": 0.0001,
-    "max_epochs": 100,
-    "batch_size": 2048,
-    "optimizer": "adam",
-    "weight_decay": 0.001,
-    "lr_schedule": None,
-    "patience": 5,
-}
 
 
 class _AttentionRegressor(_BaseNetRegressor):
@@ -100,8 +89,22 @@ class _AttentionRegressor(_BaseNetRegressor):
         }
 
 
-_COMMON_TRANSFORMER_PARAMS = """\
-d_feat : int, default=20
+class TransformerRegressor(_AttentionRegressor):
+    """Qlib's Transformer: embed each day, self-attention over days, read the last day.
+
+    ``Linear(d_feat, d_model)``, sinusoidal positional encoding, a PyTorch
+    ``TransformerEncoder`` (post-norm, ReLU, no mask), then ``Linear(d_model, 1)``
+    on the last day.
+
+    ``X`` is 2-D, ``(n_samples, d_feat * T)``, in Qlib's feature-major order: the
+    ``T`` days of the first feature (oldest first), then the ``T`` days of the
+    second, and so on, as :class:`skquant.features.Alpha360` (``d_feat=6``,
+    ``T=60``) and :class:`skquant.features.SequenceWindower` produce. The
+    network reshapes each row to ``(T, d_feat)`` itself.
+
+    Parameters
+    ----------
+    d_feat : int, default=20
         Features per day; must divide the number of columns of ``X``. Qlib's
         default 20 fits the 20 selected Alpha158 features windowed over 20
         days; use 6 for Alpha360.
@@ -116,27 +119,83 @@ d_feat : int, default=20
     dim_feedforward : int, default=2048
         Width of each encoder layer's feed-forward block (PyTorch's default,
         which Qlib keeps; it dominates the cost: 256 trains several times
-        faster)."""
-
-
-@fill_doc(**_DEFAULTS)
-class TransformerRegressor(_AttentionRegressor):
-    """Qlib's Transformer: embed each day, self-attention over days, read the last day.
-
-    ``Linear(d_feat, d_model)``, sinusoidal positional encoding, a PyTorch
-    ``TransformerEncoder`` (post-norm, ReLU, no mask), then ``Linear(d_model, 1)``
-    on the last day.
-
-    LAYOUT
-
-    Parameters
-    ----------
-    COMMON_TRANSFORMER
-    %(common_params)s
+        faster).
+    lr : float, default=0.0001
+        Learning rate.
+    max_epochs : int, default=100
+        Maximum number of passes over the training rows.
+    batch_size : int, default=2048
+        Rows per minibatch. As in Qlib, the final partial batch of an epoch is
+        skipped when there is more than one batch.
+    optimizer : {"adam", "sgd"}, default="adam"
+        ``torch.optim.Adam`` or plain ``torch.optim.SGD`` (Qlib's ``"gd"``).
+    weight_decay : float, default=0.001
+        L2 penalty passed to the optimizer.
+    lr_schedule : {"plateau", "cosine"} or None, default=None
+        ``"plateau"`` halves the learning rate when the validation loss (the
+        training loss without validation) has not improved for 10 epochs, down
+        to 1e-5 (Qlib's MLP scheduler); ``"cosine"`` anneals it to 0 over
+        ``max_epochs``; None keeps it constant.
+    early_stopping : {"loss", "ic"} or None, default="loss"
+        Hold out the last dates for validation, stop when the validation MSE
+        (``"loss"``) or the mean daily Pearson IC of the validation predictions
+        (``"ic"``, needs dates) has not improved for ``patience`` epochs, and
+        restore the weights of the best epoch. None trains on every row for
+        ``max_epochs``.
+    patience : int, default=5
+        Epochs without improvement before stopping (Qlib's ``early_stop``).
+    validation_fraction : float, default=0.2
+        Share of the dates (of the rows, when no dates are known) held out at
+        the end of the training period for early stopping. Dates come from
+        the ``(datetime, instrument)`` index of a panel ``X``, or from the
+        ``dates``/``groups`` fit parameter; a plain array is split by row
+        order.
+    clip_value : float or None, default=3.0
+        Clip each gradient element to ``[-clip_value, clip_value]``, like Qlib;
+        None disables clipping.
+    allow_nan : bool, default=False
+        If False, NaN in ``X`` raises a ``ValueError``; if True, NaN is replaced
+        by 0 (Qlib's ``Fillna``) at fit and predict time. Infinite values are
+        always rejected.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Torch device to train and predict on; ``"auto"`` takes CUDA when it is
+        available. Any torch device string (``"cuda:1"``) works.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the network and of the data fed to it.
+    n_threads : int or None, default=None
+        Torch CPU threads while fitting and predicting (restored afterwards);
+        None leaves torch's setting alone.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and dropout, inside
+        ``torch.random.fork_rng``: torch's global random state is left as it
+        was. With an int, fitting twice on CPU gives identical predictions.
+    verbose : int, default=0
+        0 is quiet; 1 prints one line per epoch (losses, IC, time); 2 also
+        shows a progress bar within each epoch.
 
     Attributes
     ----------
-    %(common_attributes)s
+    net_ : skorch.NeuralNetRegressor
+        The fitted skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.history.History
+        Per-epoch record: ``train_loss``, ``valid_loss``, ``valid_ic`` (with
+        ``early_stopping="ic"``), ``dur``, ...
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch (1-based) whose weights the model holds: the best validation
+        epoch with early stopping, else the last epoch.
+    best_score_ : float or None
+        Best validation loss (or IC) seen; None without early stopping.
+    validation_start_ : object or None
+        First held-out date (first held-out row index for plain arrays); None
+        without early stopping.
+    device_ : str
+        Device the net was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
 
     See Also
     --------
@@ -166,7 +225,6 @@ class TransformerRegressor(_AttentionRegressor):
         return TransformerNet, self._module_kwargs()
 
 
-@fill_doc(**_DEFAULTS)
 class LocalformerRegressor(_AttentionRegressor):
     """Qlib's Localformer: a Transformer with local convolutions, then a GRU.
 
@@ -174,16 +232,106 @@ class LocalformerRegressor(_AttentionRegressor):
     its input; the encoder output goes through a GRU and ``Linear(d_model, 1)``
     reads the last day.
 
-    LAYOUT
+    ``X`` is 2-D, ``(n_samples, d_feat * T)``, in Qlib's feature-major order: the
+    ``T`` days of the first feature (oldest first), then the ``T`` days of the
+    second, and so on, as :class:`skquant.features.Alpha360` (``d_feat=6``,
+    ``T=60``) and :class:`skquant.features.SequenceWindower` produce. The
+    network reshapes each row to ``(T, d_feat)`` itself.
 
     Parameters
     ----------
-    COMMON_TRANSFORMER
-    %(common_params)s
+    d_feat : int, default=20
+        Features per day; must divide the number of columns of ``X``. Qlib's
+        default 20 fits the 20 selected Alpha158 features windowed over 20
+        days; use 6 for Alpha360.
+    d_model : int, default=64
+        Width of the day embeddings.
+    nhead : int, default=2
+        Attention heads; must divide ``d_model``.
+    num_layers : int, default=2
+        Encoder layers.
+    dropout : float, default=0.0
+        Dropout inside the encoder layers.
+    dim_feedforward : int, default=2048
+        Width of each encoder layer's feed-forward block (PyTorch's default,
+        which Qlib keeps; it dominates the cost: 256 trains several times
+        faster).
+    lr : float, default=0.0001
+        Learning rate.
+    max_epochs : int, default=100
+        Maximum number of passes over the training rows.
+    batch_size : int, default=2048
+        Rows per minibatch. As in Qlib, the final partial batch of an epoch is
+        skipped when there is more than one batch.
+    optimizer : {"adam", "sgd"}, default="adam"
+        ``torch.optim.Adam`` or plain ``torch.optim.SGD`` (Qlib's ``"gd"``).
+    weight_decay : float, default=0.001
+        L2 penalty passed to the optimizer.
+    lr_schedule : {"plateau", "cosine"} or None, default=None
+        ``"plateau"`` halves the learning rate when the validation loss (the
+        training loss without validation) has not improved for 10 epochs, down
+        to 1e-5 (Qlib's MLP scheduler); ``"cosine"`` anneals it to 0 over
+        ``max_epochs``; None keeps it constant.
+    early_stopping : {"loss", "ic"} or None, default="loss"
+        Hold out the last dates for validation, stop when the validation MSE
+        (``"loss"``) or the mean daily Pearson IC of the validation predictions
+        (``"ic"``, needs dates) has not improved for ``patience`` epochs, and
+        restore the weights of the best epoch. None trains on every row for
+        ``max_epochs``.
+    patience : int, default=5
+        Epochs without improvement before stopping (Qlib's ``early_stop``).
+    validation_fraction : float, default=0.2
+        Share of the dates (of the rows, when no dates are known) held out at
+        the end of the training period for early stopping. Dates come from
+        the ``(datetime, instrument)`` index of a panel ``X``, or from the
+        ``dates``/``groups`` fit parameter; a plain array is split by row
+        order.
+    clip_value : float or None, default=3.0
+        Clip each gradient element to ``[-clip_value, clip_value]``, like Qlib;
+        None disables clipping.
+    allow_nan : bool, default=False
+        If False, NaN in ``X`` raises a ``ValueError``; if True, NaN is replaced
+        by 0 (Qlib's ``Fillna``) at fit and predict time. Infinite values are
+        always rejected.
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Torch device to train and predict on; ``"auto"`` takes CUDA when it is
+        available. Any torch device string (``"cuda:1"``) works.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the network and of the data fed to it.
+    n_threads : int or None, default=None
+        Torch CPU threads while fitting and predicting (restored afterwards);
+        None leaves torch's setting alone.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and dropout, inside
+        ``torch.random.fork_rng``: torch's global random state is left as it
+        was. With an int, fitting twice on CPU gives identical predictions.
+    verbose : int, default=0
+        0 is quiet; 1 prints one line per epoch (losses, IC, time); 2 also
+        shows a progress bar within each epoch.
 
     Attributes
     ----------
-    %(common_attributes)s
+    net_ : skorch.NeuralNetRegressor
+        The fitted skorch net; ``net_.module_`` is the torch module.
+    history_ : skorch.history.History
+        Per-epoch record: ``train_loss``, ``valid_loss``, ``valid_ic`` (with
+        ``early_stopping="ic"``), ``dur``, ...
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch (1-based) whose weights the model holds: the best validation
+        epoch with early stopping, else the last epoch.
+    best_score_ : float or None
+        Best validation loss (or IC) seen; None without early stopping.
+    validation_start_ : object or None
+        First held-out date (first held-out row index for plain arrays); None
+        without early stopping.
+    device_ : str
+        Device the net was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
 
     See Also
     --------
@@ -213,9 +361,3 @@ class LocalformerRegressor(_AttentionRegressor):
         from skquant.nn._modules import LocalformerNet
 
         return LocalformerNet, self._module_kwargs()
-
-
-for _cls in (TransformerRegressor, LocalformerRegressor):
-    _cls.__doc__ = _cls.__doc__.replace("LAYOUT", _LAYOUT_DOC).replace(
-        "COMMON_TRANSFORMER", _COMMON_TRANSFORMER_PARAMS
-    )
