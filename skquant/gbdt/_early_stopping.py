@@ -1,0 +1,396 @@
+"""Time-ordered validation and daily-IC early stopping, shared by the GBDTs.
+
+Everything the LightGBM and XGBoost wrappers need to hold out *the last dates*
+of a training panel and to stop boosting on them lives here, written once:
+
+- :func:`resolve_dates` finds one date per row (``dates``/``groups`` fit
+  parameter, else the panel index, else ``None`` for plain arrays);
+- :func:`time_holdout` splits the rows into a training part and a validation
+  part made of the last dates, with a purge gap of ``gap`` dates between them;
+- :class:`DailyIC` is a fast, vectorised daily Pearson or Spearman IC used as
+  a custom evaluation metric (called once per boosting round).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from skquant._panel import get_dates, is_panel
+
+__all__ = [
+    "DailyIC",
+    "TimeHoldout",
+    "check_feature_count",
+    "check_target",
+    "check_validation_params",
+    "resolve_dates",
+    "temporary_attributes",
+    "time_holdout",
+]
+
+EARLY_STOPPING_METRICS = ("loss", "ic", "rank_ic")
+
+
+def check_validation_params(est) -> None:
+    """Validate the time-holdout parameters shared by the GBDT wrappers."""
+    frac = est.validation_fraction
+    if frac is not None and (
+        isinstance(frac, bool)
+        or not isinstance(frac, numbers.Real)
+        or not 0.0 < float(frac) < 1.0
+    ):
+        raise ValueError(
+            f"validation_fraction must be a float in (0, 1) or None; got {frac!r}."
+        )
+    if frac is not None and est.validation_start is not None:
+        raise ValueError(
+            "Pass validation_fraction or validation_start, not both; got "
+            f"validation_fraction={frac!r} and "
+            f"validation_start={est.validation_start!r}."
+        )
+    gap = est.validation_gap
+    if isinstance(gap, bool) or not isinstance(gap, numbers.Integral) or gap < 0:
+        raise ValueError(
+            f"validation_gap must be a non-negative int (dates); got {gap!r}."
+        )
+    rounds = est.early_stopping_rounds
+    if rounds is not None and (
+        isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral)
+    ):
+        raise ValueError(
+            f"early_stopping_rounds must be a positive int or None; got {rounds!r}."
+        )
+    if est.early_stopping_metric not in EARLY_STOPPING_METRICS:
+        raise ValueError(
+            f"early_stopping_metric must be one of {EARLY_STOPPING_METRICS}; got "
+            f"{est.early_stopping_metric!r}."
+        )
+
+
+def check_target(y) -> None:
+    """Raise a clear error for missing labels (Qlib drops them with DropnaLabel)."""
+    values = y.to_numpy() if isinstance(y, pd.Series | pd.DataFrame) else y
+    values = np.asarray(values)
+    if values.dtype.kind in "fc":
+        n_bad = int(np.count_nonzero(~np.isfinite(values)))
+        if n_bad:
+            kind = "NaN" if np.isnan(values).any() else "infinity"
+            raise ValueError(
+                f"Input y contains {kind} ({n_bad} of {values.size} labels). Drop "
+                "the rows without a label first, e.g. with "
+                "skquant.preprocessing.drop_missing_label(X, y) (Qlib's "
+                "DropnaLabel): the last dates of a forward-return label are NaN."
+            )
+
+
+def check_feature_count(est, X) -> None:
+    """scikit-learn's message when ``X`` has another number of columns than in fit."""
+    shape = getattr(X, "shape", None)
+    expected = getattr(est, "n_features_in_", None)
+    if shape is not None and len(shape) == 2 and expected is not None:
+        if shape[1] != expected:
+            raise ValueError(
+                f"X has {shape[1]} features, but {type(est).__name__} is "
+                f"expecting {expected} features as input."
+            )
+
+
+def resolve_dates(X, dates=None, groups=None) -> np.ndarray | None:
+    """One date per row: ``dates``, else ``groups``, else the panel index, else None."""
+    if dates is not None and groups is not None:
+        raise ValueError("Pass the row dates as dates= or as groups=, not both.")
+    given = dates if dates is not None else groups
+    if given is None and not is_panel(X):
+        return None
+    return get_dates(X, given)
+
+
+@dataclass(frozen=True)
+class TimeHoldout:
+    """Row indices of a time-ordered train/validation split.
+
+    ``train_end`` and ``validation_start`` are dates (or row positions when the
+    data have no dates); ``validation_dates`` holds one date per validation
+    row.
+    """
+
+    train: np.ndarray
+    validation: np.ndarray
+    train_end: object
+    validation_start: object
+    validation_dates: np.ndarray
+
+
+def _scalar(value):
+    """A numpy scalar as a plain Python value (datetime64 -> Timestamp)."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _as_comparable(start, uniq: np.ndarray):
+    if np.issubdtype(uniq.dtype, np.datetime64):
+        try:
+            return np.datetime64(pd.Timestamp(start), "ns").astype(uniq.dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"validation_start={start!r} is not a date comparable with the "
+                f"row dates (dtype {uniq.dtype})."
+            ) from exc
+    return start
+
+
+def time_holdout(
+    n_samples: int,
+    dates: np.ndarray | None,
+    *,
+    validation_fraction: float | None = None,
+    validation_start=None,
+    gap: int = 2,
+) -> TimeHoldout:
+    """Hold out the last dates for validation, purging ``gap`` dates before them.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of rows.
+    dates : ndarray of shape (n_samples,) or None
+        One date per row, in any order. ``None`` means the rows are in time
+        order and each row is its own date (plain arrays).
+    validation_fraction : float in (0, 1), default=None
+        Share of the distinct dates to hold out, rounded up (at least one).
+    validation_start : date-like, default=None
+        First validation date: every date ``>= validation_start`` is held out.
+    gap : int, default=2
+        Number of distinct dates dropped between the last training date and the
+        first validation date, so that no training label overlaps the
+        validation period (Qlib's label ``close[t+2]/close[t+1]-1`` looks two
+        dates ahead).
+
+    Returns
+    -------
+    TimeHoldout
+        Training rows are strictly before the validation dates, minus the gap.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquant.gbdt._early_stopping import time_holdout
+    >>> dates = np.repeat(np.arange(10), 2)  # 10 dates, 2 instruments
+    >>> h = time_holdout(20, dates, validation_fraction=0.2, gap=2)
+    >>> np.unique(dates[h.train]).tolist(), np.unique(dates[h.validation]).tolist()
+    ([0, 1, 2, 3, 4, 5], [8, 9])
+    """
+    if dates is None:
+        uniq = np.arange(n_samples)
+        codes = uniq
+    else:
+        uniq, codes = np.unique(np.asarray(dates), return_inverse=True)
+        codes = codes.ravel()
+    n_dates = len(uniq)
+    if validation_start is not None:
+        if dates is None:
+            raise ValueError(
+                "validation_start needs dates: fit on a panel indexed by "
+                "(datetime, instrument), or pass dates=... (or groups=...) to fit. "
+                "With plain arrays use validation_fraction (the last rows)."
+            )
+        first_valid = int(
+            np.searchsorted(uniq, _as_comparable(validation_start, uniq), side="left")
+        )
+    else:
+        n_valid = max(1, math.ceil(float(validation_fraction) * n_dates))
+        first_valid = n_dates - n_valid
+    last_train = first_valid - gap  # exclusive end of the training dates
+    if first_valid >= n_dates:
+        raise ValueError(
+            f"validation_start={validation_start!r} is after the last date of the "
+            f"training data ({uniq[-1]!r}): the validation set would be empty."
+        )
+    if last_train < 1:
+        unit = "rows" if dates is None else "dates"
+        raise ValueError(
+            f"The time holdout leaves no training data: {n_dates} {unit}, "
+            f"{n_dates - first_valid} held out for validation and a gap of {gap}. "
+            "Use a smaller validation_fraction, a later validation_start or a "
+            "smaller validation_gap."
+        )
+    train = np.flatnonzero(codes < last_train)
+    valid = np.flatnonzero(codes >= first_valid)
+    return TimeHoldout(
+        train=train,
+        validation=valid,
+        train_end=_scalar(uniq[last_train - 1]),
+        validation_start=_scalar(uniq[first_valid]),
+        validation_dates=uniq[codes[valid]],
+    )
+
+
+def _date_codes(dates) -> tuple[np.ndarray, int]:
+    uniq, codes = np.unique(np.asarray(dates), return_inverse=True)
+    return codes.ravel().astype(np.intp), len(uniq)
+
+
+def _group_average_rank(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``values`` within each group, ties averaged (vectorised)."""
+    n = len(values)
+    order = np.lexsort((values, codes))
+    sorted_codes = codes[order]
+    sorted_values = values[order]
+    positions = np.arange(n)
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=new_group[1:])
+    group_start = np.maximum.accumulate(np.where(new_group, positions, 0))
+    ordinal = (positions - group_start).astype(np.float64)
+    new_tie = new_group.copy()
+    new_tie[1:] |= sorted_values[1:] != sorted_values[:-1]
+    tie_id = np.cumsum(new_tie) - 1
+    tie_mean = np.bincount(tie_id, ordinal) / np.bincount(tie_id)
+    ranks = np.empty(n)
+    ranks[order] = tie_mean[tie_id] + 1.0
+    return ranks
+
+
+class _ICSet:
+    """Per-date statistics of one labelled row set, computed once."""
+
+    def __init__(self, y, codes: np.ndarray, n_groups: int, rank: bool):
+        self.label = np.asarray(y, dtype=np.float32)
+        self.codes = codes
+        self.n_groups = n_groups
+        self.rank = rank
+        values = np.asarray(y, dtype=np.float64)
+        if rank:
+            values = _group_average_rank(values, codes)
+        self.count = np.bincount(codes, minlength=n_groups).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.bincount(codes, values, minlength=n_groups) / self.count
+        self.y_centred = values - mean[codes]
+        self.y_ss = np.bincount(codes, self.y_centred**2, minlength=n_groups)
+        y_tol = 1e-20 * np.bincount(codes, values**2, minlength=n_groups)
+        self.y_ok = self.y_ss > y_tol
+
+    def ic(self, pred) -> float:
+        pred = np.asarray(pred, dtype=np.float64).ravel()
+        if self.rank:
+            pred = _group_average_rank(pred, self.codes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.bincount(self.codes, pred, minlength=self.n_groups) / self.count
+            centred = pred - mean[self.codes]
+            cov = np.bincount(self.codes, centred * self.y_centred, self.n_groups)
+            p_ss = np.bincount(self.codes, centred**2, minlength=self.n_groups)
+            # a date whose predictions are all equal has p_ss ~ 0 up to rounding
+            p_tol = 1e-20 * np.bincount(self.codes, pred**2, minlength=self.n_groups)
+            ok = (self.count >= 2) & (p_ss > p_tol) & self.y_ok
+            daily = cov[ok] / np.sqrt(p_ss[ok] * self.y_ss[ok])
+        # No date with two distinct predictions (e.g. a constant first tree):
+        # report "no information" rather than NaN so early stopping can compare.
+        return float(daily.mean()) if daily.size else 0.0
+
+
+class DailyIC:
+    """Mean daily IC of predictions, usable as a per-round evaluation metric.
+
+    Parameters
+    ----------
+    method : {"ic", "rank_ic"}
+        ``"ic"`` is the daily Pearson correlation, ``"rank_ic"`` the daily
+        Spearman correlation (Pearson on average ranks), both averaged over the
+        dates, as in Qlib's ``calc_ic``. Dates with fewer than two rows or a
+        constant prediction are skipped; if none is left the score is 0.
+
+    Notes
+    -----
+    Register each labelled row set with :meth:`add` (labels and one date per
+    row). A call ``metric(y_true, y_pred)`` finds the set by its length (and,
+    when several sets have that length, by its labels), so one object serves
+    every evaluation set of a boosting library. The per-date label statistics
+    are computed once; each call costs a few ``bincount`` passes (plus one
+    ``lexsort`` for ``rank_ic``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquant.gbdt._early_stopping import DailyIC
+    >>> metric = DailyIC("ic").add([1.0, 2.0, 3.0, 1.0, 2.0, 3.0], [0, 0, 0, 1, 1, 1])
+    >>> metric([1.0, 2.0, 3.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 3.0, 2.0, 1.0])
+    0.0
+    """
+
+    def __init__(self, method: str = "ic"):
+        if method not in ("ic", "rank_ic"):
+            raise ValueError(f"method must be 'ic' or 'rank_ic'; got {method!r}.")
+        self.method = method
+        self._sets: list[_ICSet] = []
+
+    @property
+    def __name__(self) -> str:  # XGBoost names a custom metric by __name__
+        return self.method
+
+    def add(self, y, dates) -> DailyIC:
+        """Register a labelled row set and its dates; return ``self``."""
+        codes, n_groups = _date_codes(dates)
+        if len(codes) != len(y):
+            raise ValueError(
+                f"Got {len(codes)} dates for {len(y)} labels in the IC metric."
+            )
+        self._sets.append(_ICSet(y, codes, n_groups, rank=self.method == "rank_ic"))
+        return self
+
+    def _find(self, y_true) -> _ICSet:
+        y_true = np.asarray(y_true)
+        candidates = [s for s in self._sets if len(s.label) == len(y_true)]
+        if len(candidates) > 1:
+            y32 = y_true.astype(np.float32, copy=False)
+            candidates = [s for s in candidates if np.array_equal(s.label, y32)]
+        if not candidates:
+            raise ValueError(
+                f"The {self.method} metric got an evaluation set of "
+                f"{len(y_true)} rows whose dates are unknown. With "
+                "early_stopping_metric='ic' or 'rank_ic', pass eval_set data "
+                "indexed by (datetime, instrument), or use validation_fraction."
+            )
+        return candidates[0]
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """Mean daily IC of ``y_pred`` against the registered labels ``y_true``.
+
+        ``sample_weight`` is accepted (XGBoost passes it) and ignored.
+        """
+        return self._find(y_true).ic(y_pred)
+
+
+def eval_set_dates(eval_set: Sequence) -> list[np.ndarray]:
+    """Dates of each ``(X, y)`` evaluation set, read from panel indexes."""
+    out = []
+    for i, pair in enumerate(eval_set):
+        X_eval = pair[0]
+        if not is_panel(X_eval):
+            raise ValueError(
+                f"eval_set[{i}] has no (datetime, instrument) index, so its daily "
+                "IC cannot be computed. Pass panel-indexed eval data, or let the "
+                "estimator hold out the last dates with validation_fraction."
+            )
+        out.append(get_dates(X_eval))
+    return out
+
+
+@contextmanager
+def temporary_attributes(obj, **values):
+    """Set attributes for the duration of a ``with`` block, then restore them."""
+    saved = {name: getattr(obj, name) for name in values}
+    try:
+        for name, value in values.items():
+            setattr(obj, name, value)
+        yield obj
+    finally:
+        for name, value in saved.items():
+            setattr(obj, name, value)
