@@ -153,7 +153,9 @@ class DailyTextAggregator(TransformerMixin, BaseEstimator):
         self.datetime_column = datetime_column
         self.instrument_column = instrument_column
 
-    def _split(self, X) -> tuple[pd.Series, np.ndarray, pd.DataFrame]:
+    def _split(
+        self, X, check_features: bool = True
+    ) -> tuple[pd.Series, np.ndarray, pd.DataFrame]:
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
                 "DailyTextAggregator expects a pandas DataFrame with a "
@@ -172,9 +174,9 @@ class DailyTextAggregator(TransformerMixin, BaseEstimator):
                 f"{missing} not found among {list(frame.columns)[:10]}"
             )
         features = frame.drop(columns=list(wanted))
-        bad = [c for c in features.columns
-               if not pd.api.types.is_numeric_dtype(features[c])
-               or pd.api.types.is_complex_dtype(features[c])]
+        bad = [c for c in features.columns if check_features and (
+               not pd.api.types.is_numeric_dtype(features[c])
+               or pd.api.types.is_complex_dtype(features[c]))]
         if bad:
             raise ValueError(
                 f"feature columns must be numeric; {bad[:5]} are not. Embed text "
@@ -249,6 +251,31 @@ class DailyTextAggregator(TransformerMixin, BaseEstimator):
         inside = pos < len(cal)
         kept = np.flatnonzero(ok)[inside]
         return np.asarray(cal[pos[inside]]), kept
+
+    def trading_days(self, X) -> pd.Series:
+        """The trading day each row of ``X`` counts for.
+
+        Useful to align raw texts yourself (for example, to join each day's
+        headlines into one text per stock before embedding them).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Rows with the timestamp and instrument columns (or index levels);
+            other columns are ignored here.
+
+        Returns
+        -------
+        pandas.Series of datetime64
+            Aligned with the rows of ``X`` (same index); ``NaT`` for rows
+            dropped because their day falls after the calendar's end.
+        """
+        check_is_fitted(self)
+        times, _, _ = self._split(X, check_features=False)
+        days, kept = self._trading_days(times)
+        out = np.full(len(times), np.datetime64("NaT"), dtype="datetime64[ns]")
+        out[kept] = days
+        return pd.Series(out, index=X.index, name=PANEL_LEVELS[0])
 
     def transform(self, X) -> pd.DataFrame:
         """Aggregate the texts per trading day and instrument.

@@ -254,7 +254,9 @@ class SentenceEmbedder(
     Within one call, each distinct text is encoded once and the rows are
     copied to its duplicates (headlines often repeat across stocks). The
     output is float32, shape ``(n_texts, embedding_dim_)``, with feature names
-    ``sentenceembedder0, sentenceembedder1, ...``. Loaded models are shared by
+    ``sentenceembedder0, sentenceembedder1, ...``. Texts longer than the
+    model's ``max_seq_length`` (256 word pieces for all-MiniLM-L6-v2) are
+    truncated by the model. Loaded models are shared by
     all estimators of the process (the four most recent are kept), so clones
     don't reload them.
 

@@ -132,10 +132,11 @@ class SentimentFeatures(_TextHeadMixin, TransformerMixin, BaseEstimator):
                               LogisticRegression(C=3.0, max_iter=2000))
         model.fit(texts, labels).predict_proba(new_texts)
 
-    On the tweets' ``valid`` split it reaches about 0.79 accuracy and 0.71
-    macro F1 with all-MiniLM-L6-v2 (``benchmarks/bench_text.py``). Missing
-    texts (see ``SentenceEmbedder``'s ``missing``) get all-zero rows (or NaN
-    rows with ``missing="nan"``), not the classifier's guess.
+    On the tweets' ``valid`` split it reaches 0.79 accuracy and 0.70 macro
+    F1 with all-MiniLM-L6-v2 (a tuned TF-IDF + logistic regression: 0.83 and
+    0.75; see ``benchmarks/bench_text.py``). Missing texts (see
+    ``SentenceEmbedder``'s ``missing``) get all-zero rows (or NaN rows with
+    ``missing="nan"``), not the classifier's guess.
 
     Examples
     --------

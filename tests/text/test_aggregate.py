@@ -157,3 +157,15 @@ def test_errors():
     fitted = DailyTextAggregator().fit(texts)
     with pytest.raises(ValueError, match="fitted with"):
         fitted.transform(texts.rename(columns={"score": "other"}))
+
+
+def test_trading_days_per_row_for_raw_texts():
+    texts = _texts(["2024-03-04 10:00", "2024-03-04 17:00", "2024-04-20", None],
+                   text=["a", "b", "c", "d"])
+    texts.index = [10, 11, 12, 13]
+    agg = DailyTextAggregator(calendar=CALENDAR).fit(texts[["datetime",
+                                                            "instrument"]])
+    days = agg.trading_days(texts)  # the text column is ignored here
+    assert days.index.tolist() == [10, 11, 12, 13]
+    assert days.iloc[:2].dt.day.tolist() == [4, 5]
+    assert days.iloc[2:].isna().all()  # after the calendar; no timestamp
