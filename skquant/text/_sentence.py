@@ -347,7 +347,11 @@ class SentenceEmbedder(
         _, missing = _as_texts(X, owner=type(self).__name__)
         self._check_missing(missing)
         model = self._get_model()
-        self.embedding_dim_ = int(model.get_embedding_dimension())
+        # sentence-transformers >= 6 name; older releases only have the long one
+        dimension = getattr(model, "get_embedding_dimension", None)
+        if dimension is None:
+            dimension = model.get_sentence_embedding_dimension
+        self.embedding_dim_ = int(dimension())
         self._n_features_out = self.embedding_dim_
         self.n_features_in_ = 1
         if isinstance(X, pd.DataFrame) and isinstance(X.columns[0], str):

@@ -27,10 +27,14 @@ def build_tiny_model(path, seed: int = 0) -> str:
     """Save a tiny random SentenceTransformer under ``path``; return the path."""
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import (
-        Pooling,
-        Transformer,
-    )
+
+    try:  # sentence-transformers >= 6
+        from sentence_transformers.sentence_transformer.modules import (
+            Pooling,
+            Transformer,
+        )
+    except ImportError:  # older releases
+        from sentence_transformers.models import Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
     from transformers.utils import logging as hf_logging
 
@@ -39,6 +43,10 @@ def build_tiny_model(path, seed: int = 0) -> str:
     tokenizer = BertTokenizerFast(
         vocab={token: i for i, token in enumerate(_VOCAB)}, do_lower_case=True
     )
+    if len(tokenizer.get_vocab()) < len(_VOCAB):  # transformers < 5: a vocab file
+        (hf / "vocab.txt").write_text("\n".join(_VOCAB) + "\n")
+        tokenizer = BertTokenizerFast(vocab_file=str(hf / "vocab.txt"),
+                                      do_lower_case=True)
     config = BertConfig(
         vocab_size=len(_VOCAB), hidden_size=16, num_hidden_layers=1,
         num_attention_heads=2, intermediate_size=32, max_position_embeddings=128,
