@@ -312,12 +312,26 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             target = np.hstack([target, (sample_weight / mean_w)[:, None]])
             target = target.astype(np_dtype)
 
+        # a panel sorted by date (or plain arrays) puts the validation rows last:
+        # slice views then avoid copying the training rows
+        n_valid = int(valid.sum())
+        if valid[n_samples - n_valid :].all():
+            X_train, t_train = X[: n_samples - n_valid], target[: n_samples - n_valid]
+            X_valid, t_valid = X[n_samples - n_valid :], target[n_samples - n_valid :]
+        else:
+            X_train, t_train, X_valid, t_valid = (
+                X[train],
+                target[train],
+                X[valid],
+                target[valid],
+            )
+
         callbacks = []
         if self.clip_value is not None:
             callbacks.append(("clip", GradientValueClipping(self.clip_value)))
         train_split = None
         if valid.any():
-            train_split = predefined_split(Dataset(X[valid], target[valid]))
+            train_split = predefined_split(Dataset(X_valid, t_valid))
             if self.early_stopping == "ic":
                 valid_dates = np.asarray(row_dates)[valid]
                 callbacks.append(("valid_ic", DailyIC(y[valid], valid_dates)))
@@ -361,7 +375,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
 
         module, module_kwargs = self._module(X.shape[1])
-        n_train = int(train.sum())
+        n_train = n_samples - n_valid
         optimizer = torch.optim.Adam if self.optimizer == "adam" else torch.optim.SGD
         net = NeuralNetRegressor(
             module,
@@ -400,7 +414,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
                     torch.cuda.manual_seed(seed)
             net.initialize()
             net.module_.to(torch_dtype)
-            net.partial_fit(X[train], target[train])
+            net.partial_fit(X_train, t_train)
 
         net.train_split = None  # don't keep the validation rows in the pickle
         history = net.history
