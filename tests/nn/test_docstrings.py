@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from numpydoc.docscrape import ClassDoc
 
 import skquant.nn
+
+ClassDoc = pytest.importorskip("numpydoc.docscrape").ClassDoc
 
 NETS = [getattr(skquant.nn, name) for name in skquant.nn.__all__]
 SHARED = list(inspect.signature(skquant.nn._base._BaseNetRegressor).parameters)
