@@ -19,7 +19,7 @@ def test_benchmark_quick_writes_table_plots_and_config(tmp_path, capsys):
                 "benchmark",
                 "--quick",
                 "--models",
-                "linear",
+                "linear,mlp",
                 "--output",
                 str(out),
                 "--quiet",
@@ -31,7 +31,7 @@ def test_benchmark_quick_writes_table_plots_and_config(tmp_path, capsys):
     assert "Rank ICIR" in printed.out and "Linear" in printed.out
     assert printed.err == ""  # --quiet
     table = pd.read_csv(out / "results.csv", index_col=0)
-    assert list(table.index) == ["Linear"]
+    assert list(table.index) == ["Linear", "MLP"]
     assert list(table.columns) == [
         "IC",
         "ICIR",
@@ -43,7 +43,7 @@ def test_benchmark_quick_writes_table_plots_and_config(tmp_path, capsys):
         "Fit seconds",
     ]
     runs = pd.read_csv(out / "runs.csv")
-    assert -1 < runs["IC"].item() < 1 and runs["Max Drawdown"].item() <= 0
+    assert runs["IC"].between(-1, 1).all() and (runs["Max Drawdown"] <= 0).all()
     record = json.loads((out / "config.json").read_text())
     assert record["config"]["quick"] is True
     assert "scikit-learn" in record["versions"]

@@ -16,7 +16,12 @@ import pandas as pd
 from skquant.backtest import topk_dropout_backtest
 from skquant.cli._models import MODELS, ModelSpec
 from skquant.datasets import load_sp500
-from skquant.features import Alpha158, forward_return
+from skquant.features import (
+    ALPHA158_SELECTED_20,
+    Alpha158,
+    SequenceWindower,
+    forward_return,
+)
 from skquant.metrics import ic_summary, information_coefficient
 from skquant.preprocessing import cs_rank_norm, cs_zscore_norm, drop_missing_label
 
@@ -67,7 +72,11 @@ def _segment(X, y, bounds, gap: int = 0):
 
 
 def load_data(config: BenchmarkConfig, verbose: bool = True):
-    """Panel, Alpha158 features and Qlib's label for the configured universe."""
+    """Panel, feature sets and Qlib's label for the configured universe.
+
+    Features are computed once on the whole panel (they only look back), then
+    cut into segments; sequence features need the history before a segment.
+    """
     start = time.perf_counter()
     panel = load_sp500()
     if config.n_instruments:
@@ -76,19 +85,25 @@ def load_data(config: BenchmarkConfig, verbose: bool = True):
             names, size=min(config.n_instruments, len(names)), replace=False
         )
         panel = panel[panel.index.get_level_values("instrument").isin(chosen)]
-    X = Alpha158().fit_transform(panel)
+    features = {"alpha158": Alpha158().fit_transform(panel)}
+    if any(MODELS[m].features == "alpha158_seq20" for m in config.models):
+        # Qlib's TSDatasetH setting: the 20 selected features over 20 days
+        selected = features["alpha158"][list(ALPHA158_SELECTED_20)]
+        window = SequenceWindower(step_len=20)
+        features["alpha158_seq20"] = window.fit_transform(selected)
     y = forward_return(panel)
     _log(
         f"data: {len(panel):,} rows, "
         f"{panel.index.get_level_values('instrument').nunique()} instruments, "
-        f"Alpha158 in {time.perf_counter() - start:.1f}s",
+        f"features in {time.perf_counter() - start:.1f}s",
         verbose,
     )
-    return panel, X, y
+    return panel, features, y
 
 
 def _fit_one(spec: ModelSpec, seed: int, config: BenchmarkConfig, data):
-    panel, X, y = data
+    panel, features, y = data
+    X = features[spec.features]
     X_all, y_all = drop_missing_label(X, y)
     norm = cs_rank_norm if spec.label == "rank" else cs_zscore_norm
     X_train, y_train = _segment(
@@ -100,8 +115,20 @@ def _fit_one(spec: ModelSpec, seed: int, config: BenchmarkConfig, data):
     X_test, _ = _segment(X, y, config.segments["test"])
     model = spec.build(seed, config.quick)
     fit_params = {}
-    if spec.uses_valid:
+    if spec.validation == "eval_set":
         fit_params["eval_set"] = [(X_valid, norm(y_valid))]
+    elif spec.validation == "holdout":
+        # train + valid; the net holds out its last dates, i.e. the valid segment
+        n_valid = X_valid.index.get_level_values("datetime").nunique()
+        n_train = X_train.index.get_level_values("datetime").nunique()
+        model.set_params(
+            **{
+                f"{model.steps[-1][0]}__validation_fraction": n_valid
+                / (n_train + n_valid)
+            }
+        )
+        X_train = pd.concat([X_train, X_valid])
+        y_train = pd.concat([y_train, y_valid])
     start = time.perf_counter()
     model.fit(X_train, norm(y_train), **fit_params)
     seconds = time.perf_counter() - start

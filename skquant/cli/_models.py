@@ -27,7 +27,11 @@ class ModelSpec:
     build: Callable[[int, bool], object]  # (seed, quick) -> unfitted estimator
     label: str  # per-date label normalisation: "rank" or "zscore"
     requires: tuple[str, ...] = ()
-    uses_valid: bool = True  # early stopping on the valid segment
+    # How the valid segment is used for early stopping: "eval_set" (passed to
+    # fit), "holdout" (fit on train + valid, the estimator holds out the last
+    # dates = the valid segment) or "none".
+    validation: str = "eval_set"
+    features: str = "alpha158"  # or "alpha158_seq20": 20 features x 20 days
     default: bool = True  # part of the default (fast) run
 
     def available(self) -> bool:
@@ -66,6 +70,48 @@ def _xgboost(seed: int, quick: bool):
     )
 
 
+def _net_pipeline(net):
+    # Qlib's NN processors: RobustZScoreNorm(clip_outlier) + Fillna(0).
+    return make_pipeline(
+        RobustZScoreNorm(),
+        SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True),
+        net,
+    )
+
+
+def _mlp(seed: int, quick: bool):
+    from skquant.nn import DNNRegressor
+
+    # Qlib's MLP Alpha158 config: Adam, lr 0.002, batch 8192, weight decay 2e-4.
+    return _net_pipeline(
+        DNNRegressor(
+            lr=0.002,
+            batch_size=8192,
+            weight_decay=2e-4,
+            max_epochs=3 if quick else 100,
+            patience=10,
+            random_state=seed,
+        )
+    )
+
+
+def _rnn(cls_name: str, **params):
+    def build(seed: int, quick: bool):
+        import skquant.nn
+
+        net = getattr(skquant.nn, cls_name)(
+            d_feat=20,
+            batch_size=800,
+            max_epochs=2 if quick else 50,
+            patience=10,
+            random_state=seed,
+            **params,
+        )
+        return _net_pipeline(net)
+
+    return build
+
+
 def _double_ensemble(seed: int, quick: bool):
     from skquant.gbdt import DoubleEnsembleRegressor
 
@@ -77,7 +123,7 @@ def _double_ensemble(seed: int, quick: bool):
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("Linear", _linear, label="rank", uses_valid=False),
+        ModelSpec("Linear", _linear, label="rank", validation="none"),
         ModelSpec("LightGBM", _lightgbm, label="zscore", requires=("lightgbm",)),
         ModelSpec("XGBoost", _xgboost, label="zscore", requires=("xgboost",)),
         ModelSpec(
@@ -85,7 +131,41 @@ MODELS: dict[str, ModelSpec] = {
             _double_ensemble,
             label="zscore",
             requires=("lightgbm",),
-            uses_valid=False,
+            validation="none",
+            default=False,
+        ),
+        ModelSpec(
+            "MLP",
+            _mlp,
+            label="rank",
+            requires=("torch", "skorch"),
+            validation="holdout",
+        ),
+        ModelSpec(
+            "LSTM",
+            _rnn("LSTMRegressor", lr=1e-3),
+            label="rank",
+            requires=("torch", "skorch"),
+            validation="holdout",
+            features="alpha158_seq20",
+            default=False,
+        ),
+        ModelSpec(
+            "GRU",
+            _rnn("GRURegressor", lr=2e-4),
+            label="rank",
+            requires=("torch", "skorch"),
+            validation="holdout",
+            features="alpha158_seq20",
+            default=False,
+        ),
+        ModelSpec(
+            "ALSTM",
+            _rnn("ALSTMRegressor", lr=1e-3, rnn_type="GRU"),
+            label="rank",
+            requires=("torch", "skorch"),
+            validation="holdout",
+            features="alpha158_seq20",
             default=False,
         ),
     )
