@@ -9,7 +9,6 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
-from sklearn.utils import estimator_checks
 
 from skquant.model_selection import DateSplit
 from skquant.preprocessing import (
@@ -153,25 +152,3 @@ def test_target_regressor_default_is_linear_regression(data):
     assert isinstance(model.regressor_, LinearRegression)
     assert model.regressor is None  # parameter untouched
     assert clone(model).get_params()["method"] == "rank"
-
-
-@pytest.mark.parametrize(
-    "check_name",
-    [
-        "check_estimator_cloneable",
-        "check_estimator_repr",
-        "check_no_attributes_set_in_init",
-        "check_get_params_invariance",
-        "check_set_params",
-        "check_parameters_default_constructible",
-        "check_do_not_raise_errors_in_init_or_set_params",
-        "check_valid_tag_types",
-        "check_estimator_tags_renamed",
-        "check_mixin_order",
-    ],
-)
-def test_target_regressor_api_checks(check_name):
-    # Plain arrays carry no dates, so the data checks of check_estimator can't
-    # run on it; the API-level checks do.
-    est = CrossSectionalTargetRegressor(Ridge())
-    getattr(estimator_checks, check_name)(type(est).__name__, est)

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import estimator_checks
 
 from skquant.text import (
     DailyTextAggregator,
@@ -23,27 +22,13 @@ from skquant.text import (
     ZeroShotSentiment,
 )
 
-API_CHECKS = (
-    "check_estimator_cloneable",
-    "check_estimator_repr",
-    "check_no_attributes_set_in_init",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_parameters_default_constructible",
-    "check_do_not_raise_errors_in_init_or_set_params",
-    "check_valid_tag_types",
-    "check_estimator_tags_renamed",
-    "check_mixin_order",
-)
-ESTIMATORS = [SentenceEmbedder(), SentimentFeatures(), ZeroShotSentiment(),
-              DailyTextAggregator()]
+ESTIMATORS = [
+    SentenceEmbedder(),
+    SentimentFeatures(),
+    ZeroShotSentiment(),
+    DailyTextAggregator(),
+]
 TEXTS = ["shares plunge", "stock soars", None, "shares plunge"]
-
-
-@pytest.mark.parametrize("check_name", API_CHECKS)
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
-def test_api_checks(estimator, check_name):
-    getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
 
 
 def test_string_input_tags():
@@ -58,9 +43,11 @@ def test_string_input_tags():
 @pytest.fixture(scope="module")
 def fitted(tiny_model):
     emb = SentenceEmbedder(tiny_model)
-    return [SentenceEmbedder(tiny_model),
-            SentimentFeatures(embedder=emb, n_train=60, random_state=0),
-            ZeroShotSentiment(embedder=emb)]
+    return [
+        SentenceEmbedder(tiny_model),
+        SentimentFeatures(embedder=emb, n_train=60, random_state=0),
+        ZeroShotSentiment(embedder=emb),
+    ]
 
 
 def test_fit_contract(fitted):
@@ -76,28 +63,38 @@ def test_fit_contract(fitted):
             clone(est).transform(TEXTS)
         first = est.transform(TEXTS)
         np.testing.assert_allclose(est.transform(TEXTS), first)  # idempotent
-        np.testing.assert_allclose(pickle.loads(pickle.dumps(est)).transform(TEXTS),
-                                   first)
+        np.testing.assert_allclose(
+            pickle.loads(pickle.dumps(est)).transform(TEXTS), first
+        )
         # row i depends on text i only (batch and order invariance)
-        np.testing.assert_allclose(est.transform(TEXTS[::-1])[::-1], first,
-                                   atol=1e-6)
+        np.testing.assert_allclose(est.transform(TEXTS[::-1])[::-1], first, atol=1e-6)
         np.testing.assert_allclose(est.transform(TEXTS[:1]), first[:1], atol=1e-6)
         assert est.n_features_in_ == 1
         names = est.get_feature_names_out()
         assert len(names) == first.shape[1]
-        out = clone(est).set_output(transform="pandas").fit(TEXTS).transform(
-            pd.Series(TEXTS))
+        out = (
+            clone(est)
+            .set_output(transform="pandas")
+            .fit(TEXTS)
+            .transform(pd.Series(TEXTS))
+        )
         assert list(out.columns) == list(names)
 
 
 def test_aggregator_fit_contract():
-    frame = pd.DataFrame({"datetime": pd.to_datetime(["2024-03-04 10:00"] * 2),
-                          "instrument": ["A", "B"], "x": [1.0, 2.0]})
+    frame = pd.DataFrame(
+        {
+            "datetime": pd.to_datetime(["2024-03-04 10:00"] * 2),
+            "instrument": ["A", "B"],
+            "x": [1.0, 2.0],
+        }
+    )
     est = DailyTextAggregator()
     with pytest.raises(NotFittedError):
         est.transform(frame)
     assert est.fit(frame) is est and est.n_features_in_ == 1
     with pytest.raises(NotFittedError):
         clone(est).transform(frame)
-    pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(est)).transform(frame),
-                                  est.transform(frame))
+    pd.testing.assert_frame_equal(
+        pickle.loads(pickle.dumps(est)).transform(frame), est.transform(frame)
+    )
