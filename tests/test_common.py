@@ -100,6 +100,16 @@ EXPECTED_FAILED["DoubleEnsembleRegressor"] = {
     ),
 }
 
+# skquant.model_selection: on the checks' small arrays the tree takes rule 1
+# (small data) and fits its default linear leaf.
+EXPECTED_FAILED["ModelSelector"] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "the default linear leaf scales features by their unweighted median and "
+        "MAD (Qlib's RobustZScoreNorm) before the weighted Ridge, so a weight of "
+        "2 is not a repeated row"
+    ),
+}
+
 API_CHECKS = (
     "check_estimator_cloneable",
     "check_estimator_repr",
