@@ -1,5 +1,5 @@
-"""Real-data fixtures: a slice of the bundled S&P 500 panel, simple features and
-Qlib's label close(t+2)/close(t+1) - 1."""
+"""Shared real-data fixtures: a 30-stock slice of the bundled S&P 500 panel for
+2016, simple past-return features and Qlib's label close(t+2)/close(t+1) - 1."""
 
 import numpy as np
 import pandas as pd

@@ -6,6 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skquant import all_estimators
+from skquant.utils.estimator_checks import API_CHECKS, check_estimator_api
 
 # Small, fast, seeded instances; a list gives several instances of one class.
 INIT_PARAMS: dict[str, dict | list[dict]] = {}
@@ -58,6 +59,7 @@ PANEL_ONLY: set[str] = {
     "CSRankNorm",
     "CSFillna",
     "ProcessInf",
+    "CrossSectionalTargetRegressor",  # normalises y per date: needs the dates
     "SequenceWindower",  # windows are built per instrument of the panel index
     "DailyTextAggregator",  # per-text rows with datetime and instrument
 }
@@ -110,19 +112,6 @@ EXPECTED_FAILED["ModelSelector"] = {
     ),
 }
 
-API_CHECKS = (
-    "check_estimator_cloneable",
-    "check_estimator_repr",
-    "check_no_attributes_set_in_init",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_parameters_default_constructible",
-    "check_do_not_raise_errors_in_init_or_set_params",
-    "check_valid_tag_types",
-    "check_estimator_tags_renamed",
-    "check_mixin_order",
-)
-
 
 def _instances(names):
     for name, cls in all_estimators():
@@ -152,10 +141,9 @@ def test_sklearn_compatible(estimator, check):
     "estimator", list(_instances(PANEL_ESTIMATORS)), ids=lambda e: type(e).__name__
 )
 def test_panel_estimators_api(estimator, check_name):
-    from sklearn.utils import estimator_checks
-
-    check = getattr(estimator_checks, check_name)
-    check(type(estimator).__name__, estimator)
+    # sklearn's data checks feed plain numeric arrays, which panel-only and
+    # text estimators reject by design: the data-free API checks apply.
+    check_estimator_api(estimator, checks=[check_name])
 
 
 def test_every_estimator_is_tested():
