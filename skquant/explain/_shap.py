@@ -329,28 +329,46 @@ def _explain_text(shap, est, X, max_evals, seed):
     return explainer(texts, max_evals=evals, silent=True)
 
 
-def _transform(head, X):
-    """X through the pipeline's transformers, named by ``get_feature_names_out``.
+def _split_pipeline(model):
+    """The fitted transformer heads and the final model, through nested
+    pipelines and wrappers (e.g. a Pipeline ending in a ModelSelector whose
+    choice is itself a pipeline)."""
+    heads = []
+    while True:
+        model = _unwrap(model)
+        if not isinstance(model, Pipeline):
+            return heads, model
+        if len(model.steps) > 1:
+            heads.append(model[:-1])
+        model = model.steps[-1][1]
 
-    The pipeline runs with its own output settings; names are traced from
+
+def _transform(heads, X):
+    """X through the pipelines' transformers, named by ``get_feature_names_out``.
+
+    The pipelines run with their own output settings; names are traced from
     X's columns through every step (so a step fitted on arrays does not
     reset them to x0, x1, ...).
     """
-    Xt = head.transform(X)
+    Xt, names = X, list(X.columns) if isinstance(X, pd.DataFrame) else None
+    for head in heads:
+        Xt_next = head.transform(Xt)
+        try:
+            names = [str(c) for c in head.get_feature_names_out(names)]
+        except (AttributeError, ValueError, TypeError):
+            names = (
+                [str(c) for c in Xt_next.columns]
+                if isinstance(Xt_next, pd.DataFrame)
+                else None
+            )
+        Xt = Xt_next
     n_out = np.shape(Xt)[1]
-    names = None
-    try:
-        inputs = list(X.columns) if isinstance(X, pd.DataFrame) else None
-        names = [str(c) for c in head.get_feature_names_out(inputs)]
-    except (AttributeError, ValueError, TypeError):
-        if isinstance(Xt, pd.DataFrame):
-            names = [str(c) for c in Xt.columns]
     if names is None or len(names) != n_out:
         names = [f"x{i}" for i in range(n_out)]
     index = X.index if isinstance(X, pd.DataFrame) and len(X) == len(Xt) else None
     if isinstance(Xt, pd.DataFrame):
         Xt = Xt.set_axis(names, axis=1)
-        if index is not None and not Xt.index.equals(index):
+        if index is not None and not is_panel(Xt):
             Xt = Xt.set_axis(index, axis=0)
         return Xt
     return pd.DataFrame(np.asarray(Xt), columns=names, index=index)
@@ -521,12 +539,10 @@ default="auto"
         )
     )
 
-    if isinstance(model, Pipeline) and method != "permutation":
-        final = _unwrap(model.steps[-1][1])
+    heads, final = _split_pipeline(model)
+    if heads and method != "permutation":
         kind = _kind(final)
         if kind in ("tree", "double_ensemble", "gradient", "linear"):
-            head = model[:-1]
-            Xt = _transform(head, X)
             if bg is None and kind in ("gradient", "linear"):
                 bg = _background(
                     X,
@@ -536,7 +552,8 @@ default="auto"
                     fraction=background_fraction,
                     rng=rng,
                 )
-            bgt = None if bg is None else _transform(head, bg)
+            Xt = _transform(heads, X)
+            bgt = None if bg is None else _transform(heads, bg)
             return _dispatch(
                 shap,
                 final,
@@ -549,12 +566,14 @@ default="auto"
                 nsamples,
                 seed,
             )
-        if method not in ("auto",):
+        if method != "auto":
             raise ValueError(
                 f"method={method!r} does not apply to a pipeline ending in "
                 f"{type(final).__name__}; use 'auto' or 'permutation'."
             )
         method = "permutation"
+    elif not heads:
+        model = final
     kind = _kind(model) if method == "auto" else method
     if bg is None and kind in ("gradient", "linear", "permutation"):
         bg = _background(

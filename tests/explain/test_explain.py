@@ -137,6 +137,12 @@ def test_model_selector_and_target_wrapper(data):
     assert sv.feature_names == FACTORS
     _additive(sv, default.predict(X_test))
 
+    # a pipeline ending in a selector whose choice is a pipeline: both heads
+    nested = make_pipeline(SimpleImputer(), ModelSelector()).fit(X_train, y_train)
+    sv = explain(nested, X_test)
+    assert sv.feature_names == FACTORS
+    _additive(sv, nested.predict(X_test))
+
     wrapped = CrossSectionalTargetRegressor(
         LightGBMRegressor(n_estimators=30, n_jobs=1)
     ).fit(X_train, y_train)
