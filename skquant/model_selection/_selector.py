@@ -107,9 +107,47 @@ def _sequence_layout(columns) -> tuple[int, int] | None:
 class DataCharacteristics:
     """What :class:`~skquant.model_selection.ModelSelector` found in the data.
 
-    Each rule of the decision tree reads one of these. ``sources`` says, per
-    characteristic, whether it was detected (and from what) or overridden by
-    a parameter.
+    Each rule of the decision tree reads one of these; ``print`` gives a
+    summary. Found in ``ModelSelector.characteristics_``.
+
+    Attributes
+    ----------
+    n_samples : int
+        Rows of ``X``.
+    sample_size : int
+        The size rule 1 compares with the threshold (``n_samples`` unless
+        overridden).
+    small_data_threshold : int
+        Rule 1's threshold.
+    data_type : {"pure_numeric", "with_text", "mixed"}
+        Rule 2's and 3's input: only numbers; text columns; or other
+        non-numeric (categorical) columns without text.
+    numeric_columns, text_columns, categorical_columns : tuple
+        The columns of each kind (names, or positions for arrays).
+    native_categorical : bool
+        Whether the categorical columns are pandas categories (LightGBM reads
+        them as such) rather than strings declared not to be text.
+    temporal : bool
+        Rule 2's test.
+    d_feat, n_steps : int or None
+        The sequence layout of the numeric columns, when there is one.
+    is_panel : bool
+        Whether ``X`` is indexed by ``(datetime, instrument)``.
+    n_dates : int or None
+        Distinct dates of the rows, when known.
+    instruments_per_date : float or None
+        Median number of rows per date, when the dates are known.
+    complex_relations : bool
+        Rule 4's test.
+    relations_shape : tuple or None
+        Shape of the relation matrix, when given.
+    sources : dict
+        Per characteristic, what it was detected from or that it was
+        overridden.
+    small_data : bool
+        Rule 1's test (property).
+    has_text : bool
+        Rule 3's test (property).
     """
 
     n_samples: int
@@ -141,8 +179,13 @@ class DataCharacteristics:
         return self.data_type == "with_text"
 
     def as_dict(self) -> dict:
-        """The characteristics as a plain dict (``small_data`` and ``has_text``
-        included)."""
+        """The characteristics as a plain dict.
+
+        Returns
+        -------
+        dict
+            Every attribute, ``small_data`` and ``has_text`` included.
+        """
         out = asdict(self)
         out["small_data"] = self.small_data
         out["has_text"] = self.has_text
@@ -216,9 +259,22 @@ class DecisionStep:
 
 
 class DecisionPath(tuple):
-    """The rules evaluated, in order, with their outcomes; ``str()`` prints them.
+    """The rules evaluated, in order, with their outcomes; ``print`` shows them.
 
-    A tuple of :class:`DecisionStep`; :meth:`to_frame` gives a table.
+    A tuple of :class:`DecisionStep`: the rules tried (the last one matched),
+    then, with ``strategy="cv"``, the cross-validated choice, then notes on
+    the chosen leaf. Found in ``ModelSelector.decision_path_``.
+
+    Examples
+    --------
+    >>> from skquant.model_selection import DecisionPath, DecisionStep
+    >>> path = DecisionPath([DecisionStep(1, "sample_size < 10,000",
+    ...                                   "sample_size=500", True, "linear")])
+    >>> print(path)
+    1. sample_size < 10,000 [sample_size=500] -> yes
+       => linear: Linear model
+    >>> path.leaf
+    'linear'
     """
 
     __slots__ = ()
@@ -238,7 +294,14 @@ class DecisionPath(tuple):
         return None
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per step: rule, test, observed, matched, leaf, detail."""
+        """The steps as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per step, columns ``rule, test, observed, matched, leaf,
+            detail``.
+        """
         return pd.DataFrame([asdict(step) for step in self])
 
 
@@ -1536,15 +1599,36 @@ low_latency, ensemble : estimator, default=None
         given = [est for est in given if est is not None]
         try:
             # the default leaves all handle NaN (imputers, LightGBM)
-            tags.input_tags.allow_nan = all(
-                get_tags(est).input_tags.allow_nan for est in given
-            )
+            tags.input_tags.allow_nan = all(_allows_nan(est) for est in given)
             tags.non_deterministic = any(
                 get_tags(est).non_deterministic for est in given
             )
         except (AttributeError, TypeError, ValueError):
             pass
         return tags
+
+
+def _allows_nan(est) -> bool:
+    """Whether an estimator takes NaN, looking inside the usual composites.
+
+    scikit-learn's Pipeline, ColumnTransformer and Stacking don't pass their
+    parts' ``allow_nan`` on; a pipeline that starts with an imputer does
+    take NaN.
+    """
+    from sklearn.ensemble import StackingRegressor
+
+    if isinstance(est, Pipeline):
+        steps = [s for _, s in est.steps if s is not None and s != "passthrough"]
+        return _allows_nan(steps[0]) if steps else True
+    if isinstance(est, ColumnTransformer):
+        return all(
+            _allows_nan(t)
+            for _, t, _ in est.transformers
+            if t not in ("drop", "passthrough")
+        ) and (est.remainder in ("drop", "passthrough") or _allows_nan(est.remainder))
+    if isinstance(est, StackingRegressor):
+        return all(_allows_nan(e) for _, e in est.estimators if e != "drop")
+    return bool(get_tags(est).input_tags.allow_nan)
 
 
 def _legacy_fit_params(name, est, sample_weight, row_dates) -> dict:
