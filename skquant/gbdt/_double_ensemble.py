@@ -16,6 +16,7 @@ Qlib runs out of memory or time:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import numbers
@@ -23,6 +24,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from lightgbm import LGBMModel
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import check_random_state, get_tags
@@ -207,11 +209,24 @@ def _predict_columns(est, X, columns, chunk_size) -> np.ndarray:
     """``est.predict(X[:, columns])`` chunk by chunk, without a full copy."""
     n = len(X)
     out = np.empty(n)
+    predict = _predictor(est)
     flat = np.empty(min(chunk_size, n) * len(columns))
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
-        out[start:stop] = est.predict(_gather(X, start, stop, columns, flat))
+        out[start:stop] = predict(_gather(X, start, stop, columns, flat))
     return out
+
+
+def _predictor(est):
+    """``est.predict``, or the LightGBM booster's own (same output, no checks).
+
+    Feature selection predicts thousands of row chunks; LightGBM's
+    scikit-learn layer re-validates each one, about 15% of the call.
+    """
+    if isinstance(est, LGBMModel) and hasattr(est, "booster_"):
+        threads = est._process_n_jobs(est.n_jobs)  # as LGBMModel.predict does
+        return functools.partial(est.booster_.predict, num_threads=threads)
+    return est.predict
 
 
 def _seed(est, seed: int):
@@ -565,6 +580,7 @@ class DoubleEnsembleRegressor(RegressorMixin, BaseEstimator):
             position[m, cols[used]] = np.flatnonzero(used)
         chunk = min(self.chunk_size, n_samples)
         flat = np.empty(chunk * max(len(c) for c in self.feature_subsets_))
+        predictors = [_predictor(est) for est in self.estimators_]
         g = np.zeros(n_features)
         delta = np.empty(n_samples)
         for f in range(n_features):
@@ -580,7 +596,7 @@ class DoubleEnsembleRegressor(RegressorMixin, BaseEstimator):
                     cols = self.feature_subsets_[m]
                     block = _gather(X, start, stop, cols, flat)
                     block[:, position[m, f]] = shuffled
-                    change = self.estimators_[m].predict(block)
+                    change = predictors[m](block)
                     change -= sub_predictions[m][start:stop]
                     delta[start:stop] += w[m] * change
             d = (y - (ensemble + delta / total)) ** 2 - loss

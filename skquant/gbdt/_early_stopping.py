@@ -62,7 +62,9 @@ def check_validation_params(est) -> None:
         )
     rounds = est.early_stopping_rounds
     if rounds is not None and (
-        isinstance(rounds, bool) or not isinstance(rounds, numbers.Integral)
+        isinstance(rounds, bool)
+        or not isinstance(rounds, numbers.Integral)
+        or rounds < 1
     ):
         raise ValueError(
             f"early_stopping_rounds must be a positive int or None; got {rounds!r}."
@@ -192,6 +194,11 @@ def time_holdout(
         uniq = np.arange(n_samples)
         codes = uniq
     else:
+        if pd.isna(dates).any():
+            raise ValueError(
+                "The row dates contain missing values (NaN/NaT); drop those rows "
+                "before fitting with a time holdout."
+            )
         uniq, codes = np.unique(np.asarray(dates), return_inverse=True)
         codes = codes.ravel()
     n_dates = len(uniq)

@@ -65,6 +65,12 @@ def test_time_holdout_errors(kwargs, match):
         time_holdout(20, np.repeat(np.arange(10), 2), **kwargs)
 
 
+def test_missing_dates_are_rejected():
+    dates = np.array(["2017-01-02", None, "2017-01-04"], dtype="datetime64[ns]")
+    with pytest.raises(ValueError, match="missing values"):
+        time_holdout(3, dates, validation_fraction=0.3, gap=0)
+
+
 def test_validation_start_needs_dates():
     with pytest.raises(ValueError, match="validation_start needs dates"):
         time_holdout(10, None, validation_start=5)
@@ -229,6 +235,7 @@ def test_explicit_eval_set_is_accepted_quietly(name, small_alpha158_data):
         ({"validation_fraction": 1.5}, "validation_fraction must be"),
         ({"validation_fraction": 0.2, "validation_start": "2017-01-01"}, "not both"),
         ({"validation_gap": -1}, "validation_gap must be"),
+        ({"early_stopping_rounds": 0}, "early_stopping_rounds must be"),
         ({"early_stopping_metric": "auc"}, "early_stopping_metric must be"),
     ],
 )
