@@ -23,6 +23,7 @@ from skquant.features import (
     forward_return,
 )
 from skquant.metrics import ic_summary, information_coefficient
+from skquant.model_selection import segment_split
 from skquant.preprocessing import cs_rank_norm, cs_zscore_norm, drop_missing_label
 
 SEGMENTS = {
@@ -61,16 +62,6 @@ def _log(message: str, verbose: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _segment(X, y, bounds, gap: int = 0):
-    dates = X.index.get_level_values("datetime")
-    keep = (dates >= pd.Timestamp(bounds[0])) & (dates <= pd.Timestamp(bounds[1]))
-    if gap:
-        # the last `gap` dates' labels reach into the next segment: purge them
-        last = np.sort(dates[keep].unique())[-gap:]
-        keep &= ~dates.isin(last)
-    return X[keep], y[keep]
-
-
 def load_data(config: BenchmarkConfig, verbose: bool = True):
     """Panel, feature sets and Qlib's label for the configured universe.
 
@@ -106,13 +97,11 @@ def _fit_one(spec: ModelSpec, seed: int, config: BenchmarkConfig, data):
     X = features[spec.features]
     X_all, y_all = drop_missing_label(X, y)
     norm = cs_rank_norm if spec.label == "rank" else cs_zscore_norm
-    X_train, y_train = _segment(
-        X_all, y_all, config.segments["train"], gap=config.label_gap
-    )
-    X_valid, y_valid = _segment(
-        X_all, y_all, config.segments["valid"], gap=config.label_gap
-    )
-    X_test, _ = _segment(X, y, config.segments["test"])
+    # the last label_gap dates of train and valid have labels that reach into
+    # the next segment: segment_split purges them
+    parts = segment_split(X_all, y_all, config.segments, gap=config.label_gap)
+    (X_train, y_train), (X_valid, y_valid) = parts["train"], parts["valid"]
+    X_test = segment_split(X, test=config.segments["test"])["test"]
     model = spec.build(seed, config.quick)
     fit_params = {}
     if spec.validation == "eval_set":
