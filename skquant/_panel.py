@@ -15,7 +15,7 @@ DATE_LEVEL = "datetime"
 INSTRUMENT_LEVEL = "instrument"
 PANEL_LEVELS = (DATE_LEVEL, INSTRUMENT_LEVEL)
 
-__all__ = ["check_panel", "to_panel", "is_panel", "get_dates"]
+__all__ = ["check_panel", "to_panel", "is_panel", "get_dates", "date_codes"]
 
 
 def is_panel(obj) -> bool:
@@ -224,3 +224,31 @@ def get_dates(X, dates=None, *, n_samples: int | None = None) -> np.ndarray:
             f"dates must be 1-D with one date per row ({n}); got shape {dates.shape}."
         )
     return dates
+
+
+def date_codes(dates) -> tuple[np.ndarray, int]:
+    """Integer code per row for its date (codes follow first appearance).
+
+    Parameters
+    ----------
+    dates : array-like of shape (n_samples,)
+        One date (or any hashable group key) per row, in any order.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples,) of intp
+        The group of each row, in ``0 .. n_dates - 1``.
+    n_dates : int
+        Number of distinct dates.
+
+    Examples
+    --------
+    >>> from skquant._panel import date_codes
+    >>> codes, n = date_codes(["b", "a", "b"])
+    >>> codes.tolist(), n
+    ([0, 1, 0], 2)
+    """
+    codes, uniques = pd.factorize(np.asarray(dates))
+    if len(codes) and codes.min() < 0:
+        raise ValueError("dates contain missing values (NaN/NaT); drop those rows.")
+    return codes.astype(np.intp, copy=False), len(uniques)

@@ -7,8 +7,8 @@ of a training panel and to stop boosting on them lives here, written once:
   parameter, else the panel index, else ``None`` for plain arrays);
 - :func:`time_holdout` splits the rows into a training part and a validation
   part made of the last dates, with a purge gap of ``gap`` dates between them;
-- :class:`DailyIC` is a fast, vectorised daily Pearson or Spearman IC used as
-  a custom evaluation metric (called once per boosting round).
+- :class:`DailyIC` adapts :mod:`skquant.metrics`' vectorised daily Pearson or
+  Spearman IC to a custom evaluation metric (called once per boosting round).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from skquant._panel import get_dates, is_panel
+from skquant._panel import date_codes, get_dates, is_panel
+from skquant.metrics._ic import daily_pearson, group_average_rank
 
 __all__ = [
     "DailyIC",
@@ -240,34 +241,8 @@ def time_holdout(
     )
 
 
-def _date_codes(dates) -> tuple[np.ndarray, int]:
-    uniq, codes = np.unique(np.asarray(dates), return_inverse=True)
-    return codes.ravel().astype(np.intp), len(uniq)
-
-
-def _group_average_rank(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """1-based ranks of ``values`` within each group, ties averaged (vectorised)."""
-    n = len(values)
-    order = np.lexsort((values, codes))
-    sorted_codes = codes[order]
-    sorted_values = values[order]
-    positions = np.arange(n)
-    new_group = np.empty(n, dtype=bool)
-    new_group[0] = True
-    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=new_group[1:])
-    group_start = np.maximum.accumulate(np.where(new_group, positions, 0))
-    ordinal = (positions - group_start).astype(np.float64)
-    new_tie = new_group.copy()
-    new_tie[1:] |= sorted_values[1:] != sorted_values[:-1]
-    tie_id = np.cumsum(new_tie) - 1
-    tie_mean = np.bincount(tie_id, ordinal) / np.bincount(tie_id)
-    ranks = np.empty(n)
-    ranks[order] = tie_mean[tie_id] + 1.0
-    return ranks
-
-
 class _ICSet:
-    """Per-date statistics of one labelled row set, computed once."""
+    """One labelled row set: its date codes and labels (ranked once for Rank IC)."""
 
     def __init__(self, y, codes: np.ndarray, n_groups: int, rank: bool):
         self.label = np.asarray(y, dtype=np.float32)
@@ -275,29 +250,14 @@ class _ICSet:
         self.n_groups = n_groups
         self.rank = rank
         values = np.asarray(y, dtype=np.float64)
-        if rank:
-            values = _group_average_rank(values, codes)
-        self.count = np.bincount(codes, minlength=n_groups).astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.bincount(codes, values, minlength=n_groups) / self.count
-        self.y_centred = values - mean[codes]
-        self.y_ss = np.bincount(codes, self.y_centred**2, minlength=n_groups)
-        y_tol = 1e-20 * np.bincount(codes, values**2, minlength=n_groups)
-        self.y_ok = self.y_ss > y_tol
+        self.target = group_average_rank(values, codes) if rank else values
 
     def ic(self, pred) -> float:
         pred = np.asarray(pred, dtype=np.float64).ravel()
         if self.rank:
-            pred = _group_average_rank(pred, self.codes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.bincount(self.codes, pred, minlength=self.n_groups) / self.count
-            centred = pred - mean[self.codes]
-            cov = np.bincount(self.codes, centred * self.y_centred, self.n_groups)
-            p_ss = np.bincount(self.codes, centred**2, minlength=self.n_groups)
-            # a date whose predictions are all equal has p_ss ~ 0 up to rounding
-            p_tol = 1e-20 * np.bincount(self.codes, pred**2, minlength=self.n_groups)
-            ok = (self.count >= 2) & (p_ss > p_tol) & self.y_ok
-            daily = cov[ok] / np.sqrt(p_ss[ok] * self.y_ss[ok])
+            pred = group_average_rank(pred, self.codes)
+        daily = daily_pearson(pred, self.target, self.codes, self.n_groups)
+        daily = daily[~np.isnan(daily)]
         # No date with two distinct predictions (e.g. a constant first tree):
         # report "no information" rather than NaN so early stopping can compare.
         return float(daily.mean()) if daily.size else 0.0
@@ -320,8 +280,10 @@ class DailyIC:
     row). A call ``metric(y_true, y_pred)`` finds the set by its length (and,
     when several sets have that length, by its labels), so one object serves
     every evaluation set of a boosting library. The per-date label statistics
-    are computed once; each call costs a few ``bincount`` passes (plus one
-    ``lexsort`` for ``rank_ic``).
+    are prepared once; each call is :mod:`skquant.metrics`' grouped Pearson
+    kernel (a few ``bincount`` passes, plus one ``lexsort`` for ``rank_ic``),
+    so the score is exactly the mean of
+    :func:`~skquant.metrics.information_coefficient` (or its rank variant).
 
     Examples
     --------
@@ -344,7 +306,7 @@ class DailyIC:
 
     def add(self, y, dates) -> DailyIC:
         """Register a labelled row set and its dates; return ``self``."""
-        codes, n_groups = _date_codes(dates)
+        codes, n_groups = date_codes(dates)
         if len(codes) != len(y):
             raise ValueError(
                 f"Got {len(codes)} dates for {len(y)} labels in the IC metric."

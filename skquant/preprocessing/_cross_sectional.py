@@ -20,7 +20,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
-from skquant._panel import DATE_LEVEL, check_panel
+from skquant._panel import DATE_LEVEL, check_panel, date_codes
 
 __all__ = ["CSZScoreNorm", "CSRankNorm", "CSFillna", "ProcessInf"]
 
@@ -36,17 +36,9 @@ _ROBUST_CLIP = 3.0
 # --------------------------------------------------------------------------------
 
 
-def _date_codes(dates) -> tuple[np.ndarray, int]:
-    """Integer group code per row (any order) and the number of groups."""
-    codes, uniques = pd.factorize(np.asarray(dates))
-    if len(codes) and codes.min() < 0:
-        raise ValueError("dates contain missing values (NaN/NaT); drop those rows.")
-    return codes.astype(np.intp, copy=False), len(uniques)
-
-
 def _panel_date_codes(index: pd.MultiIndex) -> tuple[np.ndarray, int]:
     """Date codes straight from a panel index, compacted to the dates present."""
-    return _date_codes(index.codes[index.names.index(DATE_LEVEL)])
+    return date_codes(index.codes[index.names.index(DATE_LEVEL)])
 
 
 def _group_transform(values: np.ndarray, codes: np.ndarray, *hows: str):

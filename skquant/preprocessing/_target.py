@@ -30,12 +30,11 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from skquant._panel import get_dates, is_panel
+from skquant._panel import date_codes, get_dates, is_panel
 from skquant.preprocessing._cross_sectional import (
     _cs_rank,
     _cs_robust_zscore,
     _cs_zscore,
-    _date_codes,
 )
 
 __all__ = [
@@ -51,7 +50,7 @@ _KERNELS = {"rank": _cs_rank, "zscore": _cs_zscore, "robust": _cs_robust_zscore}
 def _normalise_label(y, dates, kernel):
     """Apply a per-date kernel to a label Series/DataFrame/array."""
     dates = get_dates(y, dates)
-    codes, n_dates = _date_codes(dates)
+    codes, n_dates = date_codes(dates)
     values = np.asarray(y, dtype=np.float64)
     if values.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D; got shape {values.shape}.")
@@ -293,7 +292,7 @@ class CrossSectionalTargetRegressor(MetaEstimatorMixin, RegressorMixin, BaseEsti
         check_consistent_length(X, y_values)
         source = y if (dates is None and not is_panel(X) and is_panel(y)) else X
         row_dates = get_dates(source, dates, n_samples=_num_samples(X))
-        codes, n_dates = _date_codes(row_dates)
+        codes, n_dates = date_codes(row_dates)
         kernel = _KERNELS[self.method]
         y_norm = kernel(y_values.astype(np.float64)[:, None], codes, n_dates).ravel()
         if not np.isfinite(y_norm).all():

@@ -11,6 +11,7 @@ from skquant.metrics import (
     information_coefficient,
     rank_information_coefficient,
 )
+from skquant.metrics._ic import group_average_rank
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,12 @@ def test_input_errors(signal):
         information_coefficient(pd.concat([y_true, y_true], axis=1), y_pred)
     with pytest.raises(ValueError, match="missing values"):
         information_coefficient([0.1, 0.2], [0.3, 0.4], dates=[1.0, np.nan])
+
+
+def test_group_average_rank_matches_pandas_with_ties():
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 7, size=500)
+    values = np.round(rng.normal(size=500), 1)  # many ties within each group
+    expected = pd.Series(values).groupby(codes).rank().to_numpy()
+    np.testing.assert_array_equal(group_average_rank(values, codes), expected)
+    assert group_average_rank(np.empty(0), np.empty(0, dtype=int)).shape == (0,)
