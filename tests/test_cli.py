@@ -79,6 +79,7 @@ def test_benchmark_is_reproducible(tmp_path):
         (["benchmark", "--models", "GPT9"], "unknown model"),
         (["benchmark", "--seeds", "0"], "--seeds"),
         (["benchmark", "--topk", "3", "--n-drop", "4"], "n-drop"),
+        (["benchmark", "--features", "alpha999"], "2"),  # argparse's exit code
     ],
 )
 def test_bad_options_are_explained(argv, message):
@@ -94,3 +95,58 @@ def test_python_dash_m_help():
         check=True,
     )
     assert "--quick" in out.stdout and "--output" in out.stdout
+    assert "alpha360" in out.stdout
+
+
+@pytest.mark.slow
+def test_benchmark_alpha360_runs_the_alpha360_protocol(tmp_path, capsys, monkeypatch):
+    import skquant.cli._benchmark as bench
+
+    class NoAlpha158:  # only the feature sets the models read are computed
+        def fit_transform(self, panel):
+            raise AssertionError("Alpha158 computed for an Alpha360 run")
+
+    monkeypatch.setattr(bench, "Alpha158", NoAlpha158)
+    out = tmp_path / "a360"
+    argv = ["benchmark", "--quick", "--instruments", "40", "--features", "alpha360"]
+    argv += ["--models", "Linear,LightGBM", "--output", str(out), "-q"]
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert printed.out.startswith("Alpha360; train 2013-01-01:2015-12-31")
+    table = pd.read_csv(out / "results.csv", index_col=0)
+    assert list(table.index) == ["Linear", "LightGBM"]
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs["IC"].between(-1, 1).all() and runs["IC"].abs().gt(0).all()
+    record = json.loads((out / "config.json").read_text())
+    assert record["config"]["features"] == "alpha360"
+    assert record["config"]["segments"] == {
+        "train": ["2013-01-01", "2015-12-31"],
+        "valid": ["2016-01-01", "2016-12-31"],
+        "test": ["2017-01-01", "2017-12-31"],
+    }
+    assert (out / "results.md").read_text().startswith("Alpha360;")
+
+
+def test_models_follow_qlibs_config_for_each_feature_set():
+    from skquant.cli._models import MODELS
+
+    def final(name, feature_set):
+        model = MODELS[name].build(0, False, feature_set)
+        return model.steps[-1][1] if hasattr(model, "steps") else model
+
+    lgb158, lgb360 = final("LightGBM", "alpha158"), final("LightGBM", "alpha360")
+    assert (lgb158.learning_rate, lgb360.learning_rate) == (0.2, 0.0421)
+    assert final("XGBoost", "alpha360").learning_rate == 0.0421
+    mlp158, mlp360 = final("MLP", "alpha158"), final("MLP", "alpha360")
+    assert (mlp158.batch_size, mlp158.weight_decay) == (8192, 2e-4)
+    assert (mlp360.batch_size, mlp360.weight_decay) == (4096, 0.0)
+    gru158, gru360 = final("GRU", "alpha158"), final("GRU", "alpha360")
+    assert (gru158.d_feat, gru158.lr, gru158.patience) == (20, 2e-4, 10)
+    assert (gru360.d_feat, gru360.lr, gru360.patience) == (6, 1e-3, 20)
+    assert final("ALSTM", "alpha360").d_feat == 6
+    assert MODELS["LSTM"].inputs("alpha158") == "alpha158_seq20"
+    assert MODELS["LSTM"].inputs("alpha360") == "alpha360"
+    assert MODELS["Linear"].inputs("alpha360") == "alpha360"
+    assert MODELS["LightGBM"].label_for("alpha158") == "zscore"
+    assert MODELS["LightGBM"].label_for("alpha360") == "rank"
+    assert MODELS["MLP"].label_for("alpha360") == "rank"

@@ -10,7 +10,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from skquant.cli._models import MODELS
+    from skquant.cli._models import FEATURE_SETS, MODELS
 
     parser = argparse.ArgumentParser(
         prog="skquant",
@@ -22,9 +22,10 @@ def _parser() -> argparse.ArgumentParser:
         help="train the model zoo on the bundled S&P 500 panel, print Qlib's table",
         description=(
             "Qlib's benchmark protocol on the bundled S&P 500 panel: Alpha158 "
-            "features, Qlib's label and processors per model family, train "
-            "2013-2015 / valid 2016 / test 2017, daily IC metrics and a top-k "
-            "dropout backtest with costs."
+            "or Alpha360 features, Qlib's label, processors and hyperparameters "
+            "per model family and feature set, train 2013-2015 / valid 2016 / "
+            "test 2017 (or --segments), daily IC metrics and a top-k dropout "
+            "backtest with costs."
         ),
     )
     defaults = [name for name, spec in MODELS.items() if spec.default]
@@ -33,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(defaults),
         help=f"comma-separated models, or 'all' (known: {', '.join(MODELS)}; "
         f"default: {','.join(defaults)})",
+    )
+    bench.add_argument(
+        "--features",
+        choices=FEATURE_SETS,
+        default="alpha158",
+        help="Qlib's feature set, i.e. the column group of its benchmark table: "
+        "alpha158 (158 factors; the RNNs read 20 selected ones x 20 days) or "
+        "alpha360 (6 price/volume fields x 60 days; the RNNs read them as a "
+        "sequence with d_feat=6); each model uses Qlib's config for that set "
+        "(default: alpha158)",
     )
     bench.add_argument(
         "--seeds",
@@ -91,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``skquant`` command line; return the exit code."""
     args = _parser().parse_args(argv)
     if args.command == "benchmark":
-        from skquant.cli._benchmark import BenchmarkConfig, run_benchmark
+        from skquant.cli._benchmark import BenchmarkConfig, describe, run_benchmark
 
         if args.seeds < 1:
             raise SystemExit("skquant benchmark: --seeds must be at least 1")
@@ -101,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         config = BenchmarkConfig(
             models=_resolve_models(args.models),
             seeds=list(range(args.seeds)),
+            features=args.features,
             quick=quick,
             n_instruments=args.instruments or (60 if quick else None),
             topk=min(args.topk, 10) if quick else args.topk,
@@ -109,5 +121,6 @@ def main(argv: list[str] | None = None) -> int:
         if not config.models:
             raise SystemExit("skquant benchmark: no model left to run")
         table = run_benchmark(config, output=args.output, verbose=not args.quiet)
+        print(describe(config))
         print(table.to_string())
     return 0

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from skquant.backtest import topk_dropout_backtest
-from skquant.cli._models import MODELS, ModelSpec
+from skquant.cli._models import FEATURE_SETS, MODELS, ModelSpec
 from skquant.datasets import load_sp500
 from skquant.features import (
     ALPHA158_SELECTED_20,
     Alpha158,
+    Alpha360,
     SequenceWindower,
     forward_return,
 )
@@ -49,6 +50,7 @@ class BenchmarkConfig:
 
     models: list[str]
     seeds: list[int] = field(default_factory=lambda: [0])
+    features: str = "alpha158"  # Qlib's column group: "alpha158" or "alpha360"
     quick: bool = False
     n_instruments: int | None = None
     segments: dict[str, tuple[str, str]] = field(default_factory=lambda: SEGMENTS)
@@ -57,16 +59,67 @@ class BenchmarkConfig:
     label_gap: int = 2
 
 
+FEATURE_NAMES = {"alpha158": "Alpha158", "alpha360": "Alpha360"}
+
+
+def describe(config: BenchmarkConfig) -> str:
+    """One line naming the feature set, segments, universe and seeds of a run.
+
+    Parameters
+    ----------
+    config : BenchmarkConfig
+        The run's configuration.
+
+    Returns
+    -------
+    str
+        E.g. ``"Alpha158; train 2013-01-01:2015-12-31, valid ...; 60
+        instruments; seeds 0"``; the heading of the printed and Markdown table.
+    """
+    segments = ", ".join(
+        f"{name} {start}:{end}" for name, (start, end) in config.segments.items()
+    )
+    universe = (
+        f"{config.n_instruments} instruments" if config.n_instruments else "all stocks"
+    )
+    seeds = ",".join(map(str, config.seeds))
+    return (
+        f"{FEATURE_NAMES[config.features]}; {segments}; {universe}; "
+        f"top-{config.topk}/drop-{config.n_drop}; seeds {seeds}"
+    )
+
+
 def _log(message: str, verbose: bool) -> None:
     if verbose:
         print(message, file=sys.stderr, flush=True)
 
 
+def feature_keys(config: BenchmarkConfig) -> set[str]:
+    """The feature matrices the configured models read.
+
+    Parameters
+    ----------
+    config : BenchmarkConfig
+        The run's configuration.
+
+    Returns
+    -------
+    set of str
+        Among ``"alpha158"``, ``"alpha158_seq20"`` and ``"alpha360"``.
+    """
+    if config.features not in FEATURE_SETS:
+        raise ValueError(
+            f"unknown feature set {config.features!r}; choose one of {FEATURE_SETS}"
+        )
+    return {MODELS[name].inputs(config.features) for name in config.models}
+
+
 def load_data(config: BenchmarkConfig, verbose: bool = True):
     """Panel, feature sets and Qlib's label for the configured universe.
 
-    Features are computed once on the whole panel (they only look back), then
-    cut into segments; sequence features need the history before a segment.
+    Only the feature sets the configured models read are computed, once on
+    the whole panel (they only look back), then cut into segments; sequence
+    features need the history before a segment.
     """
     start = time.perf_counter()
     panel = load_sp500()
@@ -76,17 +129,27 @@ def load_data(config: BenchmarkConfig, verbose: bool = True):
             names, size=min(config.n_instruments, len(names)), replace=False
         )
         panel = panel[panel.index.get_level_values("instrument").isin(chosen)]
-    features = {"alpha158": Alpha158().fit_transform(panel)}
-    if any(MODELS[m].features == "alpha158_seq20" for m in config.models):
-        # Qlib's TSDatasetH setting: the 20 selected features over 20 days
-        selected = features["alpha158"][list(ALPHA158_SELECTED_20)]
-        window = SequenceWindower(step_len=20)
-        features["alpha158_seq20"] = window.fit_transform(selected)
+    keys = feature_keys(config)
+    features = {}
+    if keys & {"alpha158", "alpha158_seq20"}:
+        alpha158 = Alpha158().fit_transform(panel)
+        if "alpha158_seq20" in keys:
+            # Qlib's TSDatasetH setting: the 20 selected features over 20 days
+            selected = alpha158[list(ALPHA158_SELECTED_20)]
+            window = SequenceWindower(step_len=20)
+            features["alpha158_seq20"] = window.fit_transform(selected)
+        if "alpha158" in keys:
+            features["alpha158"] = alpha158
+        del alpha158
+    if "alpha360" in keys:
+        # 6 fields x 60 days, feature-major: the RNNs read it with d_feat=6
+        features["alpha360"] = Alpha360().fit_transform(panel)
     y = forward_return(panel)
     _log(
         f"data: {len(panel):,} rows, "
         f"{panel.index.get_level_values('instrument').nunique()} instruments, "
-        f"features in {time.perf_counter() - start:.1f}s",
+        f"{' + '.join(sorted(features))} features in "
+        f"{time.perf_counter() - start:.1f}s",
         verbose,
     )
     return panel, features, y
@@ -94,15 +157,15 @@ def load_data(config: BenchmarkConfig, verbose: bool = True):
 
 def _fit_one(spec: ModelSpec, seed: int, config: BenchmarkConfig, data):
     panel, features, y = data
-    X = features[spec.features]
+    X = features[spec.inputs(config.features)]
     X_all, y_all = drop_missing_label(X, y)
-    norm = cs_rank_norm if spec.label == "rank" else cs_zscore_norm
+    norm = cs_rank_norm if spec.label_for(config.features) == "rank" else cs_zscore_norm
     # the last label_gap dates of train and valid have labels that reach into
     # the next segment: segment_split purges them
     parts = segment_split(X_all, y_all, config.segments, gap=config.label_gap)
     (X_train, y_train), (X_valid, y_valid) = parts["train"], parts["valid"]
     X_test = segment_split(X, test=config.segments["test"])["test"]
-    model = spec.build(seed, config.quick)
+    model = spec.build(seed, config.quick, config.features)
     fit_params = {}
     if spec.validation == "eval_set":
         fit_params["eval_set"] = [(X_valid, norm(y_valid))]
@@ -217,7 +280,7 @@ def write_outputs(output: Path, config, runs, table, curves, daily_ic) -> None:
     """Write the table (CSV, Markdown), per-run results, config and plots."""
     output.mkdir(parents=True, exist_ok=True)
     table.to_csv(output / "results.csv")
-    (output / "results.md").write_text(_markdown(table))
+    (output / "results.md").write_text(f"{describe(config)}\n\n{_markdown(table)}")
     runs.to_csv(output / "runs.csv", index=False)
     record = {
         "config": asdict(config),
