@@ -32,7 +32,7 @@ import xgboost
 from skquant.datasets import load_sp500
 from skquant.features import Alpha158, forward_return
 from skquant.gbdt import LightGBMRegressor, XGBoostRegressor
-from skquant.gbdt._early_stopping import time_holdout
+from skquant.model_selection._holdout import time_holdout
 from skquant.preprocessing import cs_zscore_norm, drop_missing_label
 
 LGB_PARAMS = {"n_estimators": 100, "num_leaves": 31, "learning_rate": 0.05}

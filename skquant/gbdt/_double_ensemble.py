@@ -34,9 +34,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skquant.gbdt._early_stopping import resolve_dates
 from skquant.gbdt._lightgbm import LightGBMRegressor
 from skquant.gbdt._presets import get_preset
+from skquant.model_selection._holdout import resolve_dates
 
 __all__ = ["DoubleEnsembleRegressor"]
 

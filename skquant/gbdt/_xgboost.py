@@ -13,11 +13,10 @@ from skquant.gbdt._early_stopping import (
     check_target,
     check_validation_params,
     eval_set_dates,
-    resolve_dates,
     temporary_attributes,
-    time_holdout,
 )
 from skquant.gbdt._presets import get_preset
+from skquant.model_selection._holdout import resolve_dates, time_holdout
 
 __all__ = ["XGBoostRegressor"]
 

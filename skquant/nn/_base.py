@@ -18,7 +18,6 @@ import contextlib
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -28,7 +27,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skquant._panel import get_dates, is_panel
+from skquant.model_selection._holdout import resolve_dates, time_holdout
+from skquant.nn._docs import fill_shared_doc
 
 __all__: list[str] = []
 
@@ -82,57 +82,6 @@ def _resolve_device(torch, device: str) -> str:
     return str(dev)
 
 
-def _resolve_dates(X, dates, groups):
-    """Dates from the fit parameters or the panel index, else None."""
-    if dates is not None and groups is not None:
-        raise ValueError("Pass the dates once: either dates=... or groups=....")
-    explicit = dates if dates is not None else groups
-    if explicit is not None:
-        return get_dates(X, explicit, n_samples=_num_rows(X))
-    if is_panel(X):
-        return get_dates(X)
-    return None
-
-
-def _num_rows(X) -> int:
-    try:
-        return len(X)
-    except TypeError:
-        return np.asarray(X).shape[0]
-
-
-def time_holdout(n_samples: int, dates, fraction: float):
-    """Boolean mask of validation rows: the last dates, or the last rows.
-
-    Parameters
-    ----------
-    n_samples : int
-        Number of rows.
-    dates : array-like of shape (n_samples,) or None
-        One date per row (any sortable values). None splits by row order.
-    fraction : float
-        Share of the distinct dates (or of the rows) to hold out.
-
-    Returns
-    -------
-    valid : ndarray of bool of shape (n_samples,)
-        Every validation date is later than every training date.
-    """
-    if dates is None:
-        n_valid = min(max(1, round(fraction * n_samples)), n_samples - 1)
-        valid = np.zeros(n_samples, dtype=bool)
-        valid[n_samples - n_valid :] = True
-        return valid
-    uniq, codes = np.unique(np.asarray(dates), return_inverse=True)
-    if len(uniq) < 2:
-        raise ValueError(
-            "Early stopping holds out the last dates for validation, but all rows "
-            "share one date. Pass more dates or early_stopping=None."
-        )
-    n_valid = min(max(1, round(fraction * len(uniq))), len(uniq) - 1)
-    return codes.ravel() >= len(uniq) - n_valid
-
-
 class _BaseNetRegressor(RegressorMixin, BaseEstimator):
     """Base of the skquant nets; not public. Subclasses implement ``_module``."""
 
@@ -146,6 +95,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         "early_stopping": [StrOptions({"loss", "ic"}), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_gap": [Interval(Integral, 0, None, closed="left")],
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
         "allow_nan": ["boolean"],
         "device": [str],
@@ -167,6 +117,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         early_stopping,
         patience,
         validation_fraction,
+        validation_gap,
         clip_value,
         allow_nan,
         device,
@@ -184,6 +135,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.validation_gap = validation_gap
         self.clip_value = clip_value
         self.allow_nan = allow_nan
         self.device = device
@@ -191,6 +143,10 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        fill_shared_doc(cls)  # the shared parameter/attribute docs, written once
 
     # ------------------------------------------------------------------ hooks
     def _module(self, n_features: int):
@@ -279,7 +235,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             WeightedMSELoss,
         )
 
-        row_dates = _resolve_dates(X, dates, groups)
+        row_dates = resolve_dates(X, dates, groups)
         X, y = self._validate_X(X, y=y, reset=True)
         self._check_layout(X.shape[1])
         n_samples = X.shape[0]
@@ -297,11 +253,20 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         torch_dtype = torch.float64 if self.dtype == "float64" else torch.float32
 
         target = y.astype(np_dtype).reshape(-1, 1)
+        train = np.ones(n_samples, dtype=bool)
+        valid = np.zeros(n_samples, dtype=bool)
         if self.early_stopping is not None:
-            valid = time_holdout(n_samples, row_dates, self.validation_fraction)
-        else:
-            valid = np.zeros(n_samples, dtype=bool)
-        train = ~valid
+            # the last dates, after a purge of validation_gap dates (shared with
+            # the gradient boosting wrappers)
+            split = time_holdout(
+                n_samples,
+                row_dates,
+                validation_fraction=self.validation_fraction,
+                gap=self.validation_gap,
+            )
+            train[:] = False
+            train[split.train] = True
+            valid[split.validation] = True
         if sample_weight is not None:
             mean_w = sample_weight[train].mean()
             if not mean_w > 0:
@@ -312,11 +277,11 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             target = np.hstack([target, (sample_weight / mean_w)[:, None]])
             target = target.astype(np_dtype)
 
-        # a panel sorted by date (or plain arrays) puts the validation rows last:
-        # slice views then avoid copying the training rows
-        n_valid = int(valid.sum())
-        if valid[n_samples - n_valid :].all():
-            X_train, t_train = X[: n_samples - n_valid], target[: n_samples - n_valid]
+        # a panel sorted by date (or plain arrays) puts the training rows first
+        # and the validation rows last: slice views then avoid copies
+        n_train, n_valid = int(train.sum()), int(valid.sum())
+        if train[:n_train].all() and valid[n_samples - n_valid :].all():
+            X_train, t_train = X[:n_train], target[:n_train]
             X_valid, t_valid = X[n_samples - n_valid :], target[n_samples - n_valid :]
         else:
             X_train, t_train, X_valid, t_valid = (
@@ -375,7 +340,6 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
 
         module, module_kwargs = self._module(X.shape[1])
-        n_train = n_samples - n_valid
         optimizer = torch.optim.Adam if self.optimizer == "adam" else torch.optim.SGD
         net = NeuralNetRegressor(
             module,
@@ -432,16 +396,12 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             else:  # the score never improved on its start (e.g. NaN IC)
                 self.best_epoch_ = self.n_epochs_
                 self.best_score_ = float(scores[finite][-1]) if finite.any() else None
-            if row_dates is None:
-                self.validation_start_ = int(np.flatnonzero(valid)[0])
-            else:
-                start = np.asarray(row_dates)[valid].min()
-                if isinstance(start, np.datetime64):
-                    start = pd.Timestamp(start)
-                self.validation_start_ = start
+            self.train_end_ = split.train_end
+            self.validation_start_ = split.validation_start
         else:
             self.best_epoch_ = self.n_epochs_
             self.best_score_ = None
+            self.train_end_ = None
             self.validation_start_ = None
         return self
 

@@ -11,8 +11,9 @@ import pytest
 import xgboost
 
 from skquant.gbdt import LightGBMRegressor, XGBoostRegressor
-from skquant.gbdt._early_stopping import DailyIC, time_holdout
+from skquant.gbdt._early_stopping import DailyIC
 from skquant.metrics import information_coefficient, rank_information_coefficient
+from skquant.model_selection._holdout import time_holdout
 
 ESTIMATORS = {
     "lightgbm": (LightGBMRegressor, lightgbm.LGBMRegressor),

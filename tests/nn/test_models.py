@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import subprocess
 import sys
@@ -21,7 +22,6 @@ from skquant.nn import (
     TCNRegressor,
     TransformerRegressor,
 )
-from skquant.nn._base import time_holdout
 
 FAST = {"n_threads": 1, "random_state": 0, "batch_size": 512}
 
@@ -51,15 +51,17 @@ def test_each_model_trains_on_alpha360(name, alpha360_data):
     model = SMALL_MODELS[name](max_epochs=2, lr=1e-3, **FAST).fit(X, y)
     dates = _dates(X)
     uniq = np.unique(dates)
-    # the last 20% of the dates are held out, all after the training dates
-    assert model.validation_start_ == uniq[len(uniq) - round(0.2 * len(uniq))]
+    # the last 20% of the dates are held out, after a purge of 2 dates
+    first_valid = len(uniq) - math.ceil(0.2 * len(uniq))
+    assert model.validation_start_ == uniq[first_valid]
+    assert model.train_end_ == uniq[first_valid - 3]
     history = model.history_
     assert model.n_epochs_ == len(history) == 2
     assert np.isfinite(history[:, "train_loss"]).all()
     assert np.isfinite(history[:, "valid_loss"]).all()
-    n_train = int((dates < model.validation_start_).sum())
+    n_train = int((dates <= model.train_end_).sum())
     assert history[-1, "train_batch_count"] == n_train // 512  # last partial skipped
-    n_valid = len(X) - n_train
+    n_valid = int((dates >= model.validation_start_).sum())
     assert history[-1, "valid_batch_count"] == -(-n_valid // 512)
     pred = model.predict(X.iloc[-500:])
     assert pred.shape == (500,) and pred.dtype == np.float64
@@ -113,16 +115,37 @@ def test_early_stopping_on_daily_ic(alpha360_data):
     assert daily.mean() == pytest.approx(ic[best], abs=1e-5)
 
 
-def test_time_holdout_uses_the_last_dates_whatever_the_row_order():
-    rng = np.random.default_rng(0)
-    dates = rng.permutation(np.repeat(np.arange(50), 7))
-    valid = time_holdout(len(dates), dates, 0.2)
-    assert set(dates[valid]) == set(range(40, 50))
-    assert dates[~valid].max() < dates[valid].min()
-    rows = time_holdout(100, None, 0.25)
-    assert rows.sum() == 25 and rows[-25:].all()
-    with pytest.raises(ValueError, match="one date"):
-        time_holdout(5, np.zeros(5), 0.2)
+def test_validation_gap_purges_dates_between_training_and_validation(
+    alpha360_data, monkeypatch
+):
+    import skorch
+
+    X, y = alpha360_data
+    order = np.random.default_rng(0).permutation(len(X))  # any row order
+    X, y = X.iloc[order], y.iloc[order]
+    trained_rows = []
+    partial_fit = skorch.NeuralNetRegressor.partial_fit
+
+    def spy(net, X_train, y_train=None, **kw):
+        trained_rows.append(len(X_train))
+        return partial_fit(net, X_train, y_train, **kw)
+
+    monkeypatch.setattr(skorch.NeuralNetRegressor, "partial_fit", spy)
+    for gap in (0, 5):
+        model = DNNRegressor(
+            layers=(8,), max_epochs=1, validation_gap=gap, **FAST
+        ).fit(X, y)
+        uniq = np.unique(_dates(X))
+        start = np.searchsorted(uniq, np.datetime64(model.validation_start_))
+        end = np.searchsorted(uniq, np.datetime64(model.train_end_))
+        assert start - end - 1 == gap  # exactly `gap` dates purged
+        # the net trained on exactly the rows dated up to train_end_
+        dates = _dates(X)
+        assert trained_rows[-1] == int((dates <= model.train_end_).sum())
+        purged = (dates > model.train_end_) & (dates < model.validation_start_)
+        assert (purged.sum() > 0) == (gap > 0)
+    with pytest.raises(ValueError, match="leaves no training data"):
+        DNNRegressor(max_epochs=1, validation_gap=10_000, **FAST).fit(X, y)
 
 
 def test_dates_from_fit_params_match_the_panel_index(alpha360_data):
