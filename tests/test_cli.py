@@ -137,6 +137,12 @@ def test_models_follow_qlibs_config_for_each_feature_set():
     lgb158, lgb360 = final("LightGBM", "alpha158"), final("LightGBM", "alpha360")
     assert (lgb158.learning_rate, lgb360.learning_rate) == (0.2, 0.0421)
     assert final("XGBoost", "alpha360").learning_rate == 0.0421
+    de158 = final("DoubleEnsemble", "alpha158")
+    assert (de158.num_models, de158.estimator.n_estimators) == (3, 28)
+    de360 = final("DoubleEnsemble", "alpha360").estimator
+    assert (de360.learning_rate, de360.n_estimators) == (0.0421, 136)
+    quick = MODELS["DoubleEnsemble"].build(0, True, "alpha360")
+    assert quick.estimator.n_estimators == 20
     mlp158, mlp360 = final("MLP", "alpha158"), final("MLP", "alpha360")
     assert (mlp158.batch_size, mlp158.weight_decay) == (8192, 2e-4)
     assert (mlp360.batch_size, mlp360.weight_decay) == (4096, 0.0)
