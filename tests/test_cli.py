@@ -95,7 +95,7 @@ def test_python_dash_m_help():
         check=True,
     )
     assert "--quick" in out.stdout and "--output" in out.stdout
-    assert "alpha360" in out.stdout
+    assert "alpha360" in out.stdout and "--segments" in out.stdout
 
 
 @pytest.mark.slow
@@ -156,3 +156,83 @@ def test_models_follow_qlibs_config_for_each_feature_set():
     assert MODELS["LightGBM"].label_for("alpha158") == "zscore"
     assert MODELS["LightGBM"].label_for("alpha360") == "rank"
     assert MODELS["MLP"].label_for("alpha360") == "rank"
+
+
+@pytest.mark.slow
+def test_benchmark_custom_segments_are_used_and_recorded(tmp_path, capsys):
+    out = tmp_path / "seg"
+    segments = "2014-01-01:2015-12-31,2016-01-01:2016-06-30,2016-07-01:2017-12-31"
+    argv = ["benchmark", "--quick", "--instruments", "30", "--models", "Linear"]
+    assert main([*argv, "--segments", segments, "--output", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(
+        "Alpha158; train 2014-01-01:2015-12-31, valid 2016-01-01:2016-06-30, "
+        "test 2016-07-01:2017-12-31;"
+    )
+    record = json.loads((out / "config.json").read_text())
+    assert record["config"]["segments"] == {
+        "train": ["2014-01-01", "2015-12-31"],
+        "valid": ["2016-01-01", "2016-06-30"],
+        "test": ["2016-07-01", "2017-12-31"],
+    }
+    used = record["segment_dates"]
+    # the train segment's last 2 dates are purged: their labels reach into valid
+    assert (used["train"]["first"], used["train"]["last"]) == (
+        "2014-01-02",
+        "2015-12-29",
+    )
+    assert (used["test"]["first"], used["test"]["last"]) == ("2016-07-01", "2017-12-06")
+    runs = pd.read_csv(out / "runs.csv")
+    assert list(runs["Model"]) == ["Linear"] and runs["IC"].between(-1, 1).all()
+
+
+_TRAIN, _VALID, _TEST = (
+    "2013-01-01:2015-12-31",
+    "2016-01-01:2016-12-31",
+    "2017-01-01:2017-12-31",
+)
+
+
+@pytest.mark.parametrize(
+    "segments,message",
+    [
+        (f"{_TRAIN},{_VALID}", "expected 3 comma-separated segments.*got 2"),
+        (f"{_TRAIN},{_VALID},{_TEST},{_TEST}", "expected 3 .*got 4"),
+        (f"{_TRAIN},2016-01-01,{_TEST}", "valid segment '2016-01-01' is not START:END"),
+        (
+            f"{_TRAIN},{_VALID},2017-01-01:2017-02-30",
+            "test end '2017-02-30' is not a date",
+        ),
+        (
+            f"2013/01/01:2015-12-31,{_VALID},{_TEST}",
+            "train start '2013/01/01' is not a",
+        ),
+        (
+            f"{_TRAIN},2016-12-31:2016-01-01,{_TEST}",
+            "valid segment starts .* after it ends",
+        ),
+        (
+            f"2013-01-01:2016-03-31,{_VALID},{_TEST}",
+            "valid segment .* overlaps the train",
+        ),
+        (
+            f"{_VALID},{_TRAIN},{_TEST}",
+            "segments are out of order: valid .* comes before train",
+        ),
+        (
+            f"{_TRAIN},{_VALID},2017-01-01:2018-06-30",
+            "test segment .* outside the bundled",
+        ),
+        (
+            f"2010-01-01:2015-12-31,{_VALID},{_TEST}",
+            "train segment .* outside the bundled",
+        ),
+        (
+            f"{_TRAIN},{_VALID},2017-01-01:2017-01-10",
+            "test segment .* too few dates: 6",
+        ),
+    ],
+)
+def test_bad_segments_are_explained(segments, message):
+    with pytest.raises(SystemExit, match=f"--segments: (the )?{message}"):
+        main(["benchmark", "--segments", segments])

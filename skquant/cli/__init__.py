@@ -10,6 +10,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    from skquant.cli._benchmark import MIN_SEGMENT_DATES, SEGMENTS
     from skquant.cli._models import FEATURE_SETS, MODELS
 
     parser = argparse.ArgumentParser(
@@ -25,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
             "or Alpha360 features, Qlib's label, processors and hyperparameters "
             "per model family and feature set, train 2013-2015 / valid 2016 / "
             "test 2017 (or --segments), daily IC metrics and a top-k dropout "
-            "backtest with costs."
+            "backtest with costs. Nothing is written without --output."
         ),
     )
     defaults = [name for name, spec in MODELS.items() if spec.default]
@@ -44,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
         "alpha360 (6 price/volume fields x 60 days; the RNNs read them as a "
         "sequence with d_feat=6); each model uses Qlib's config for that set "
         "(default: alpha158)",
+    )
+    default_segments = ",".join(f"{a}:{b}" for a, b in SEGMENTS.values())
+    bench.add_argument(
+        "--segments",
+        default=default_segments,
+        metavar="TRAIN_START:TRAIN_END,VALID_START:VALID_END,TEST_START:TEST_END",
+        help="the train, valid and test date ranges, inclusive YYYY-MM-DD dates, "
+        "in order and without overlap, within the bundled data (2012-12-06 to "
+        f"2017-12-06), each with at least {MIN_SEGMENT_DATES} trading dates; the "
+        "last 2 dates of train and valid are purged when the next segment "
+        f"follows at once (default: {default_segments})",
     )
     bench.add_argument(
         "--seeds",
@@ -102,17 +114,30 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``skquant`` command line; return the exit code."""
     args = _parser().parse_args(argv)
     if args.command == "benchmark":
-        from skquant.cli._benchmark import BenchmarkConfig, describe, run_benchmark
+        from skquant.cli._benchmark import (
+            BenchmarkConfig,
+            check_segments,
+            data_calendar,
+            describe,
+            parse_segments,
+            run_benchmark,
+        )
 
         if args.seeds < 1:
             raise SystemExit("skquant benchmark: --seeds must be at least 1")
         if not 0 <= args.n_drop <= args.topk:
             raise SystemExit("skquant benchmark: need 0 <= --n-drop <= --topk")
+        try:
+            segments = parse_segments(args.segments)
+            check_segments(segments, data_calendar())
+        except ValueError as exc:
+            raise SystemExit(f"skquant benchmark: --segments: {exc}") from None
         quick = args.quick
         config = BenchmarkConfig(
             models=_resolve_models(args.models),
             seeds=list(range(args.seeds)),
             features=args.features,
+            segments=segments,
             quick=quick,
             n_instruments=args.instruments or (60 if quick else None),
             topk=min(args.topk, 10) if quick else args.topk,

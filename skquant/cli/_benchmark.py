@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import platform
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,6 +34,9 @@ SEGMENTS = {
     "valid": ("2016-01-01", "2016-12-31"),
     "test": ("2017-01-01", "2017-12-31"),
 }
+#: Fewest trading dates of the bundled data a ``--segments`` segment may hold.
+MIN_SEGMENT_DATES = 20
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 COLUMNS = [
     "IC",
     "ICIR",
@@ -53,7 +58,7 @@ class BenchmarkConfig:
     features: str = "alpha158"  # Qlib's column group: "alpha158" or "alpha360"
     quick: bool = False
     n_instruments: int | None = None
-    segments: dict[str, tuple[str, str]] = field(default_factory=lambda: SEGMENTS)
+    segments: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(SEGMENTS))
     topk: int = 50
     n_drop: int = 5
     label_gap: int = 2
@@ -87,6 +92,175 @@ def describe(config: BenchmarkConfig) -> str:
         f"{FEATURE_NAMES[config.features]}; {segments}; {universe}; "
         f"top-{config.topk}/drop-{config.n_drop}; seeds {seeds}"
     )
+
+
+def parse_segments(text: str) -> dict[str, tuple[str, str]]:
+    """Parse ``--segments``: ``TRAIN_START:TRAIN_END,VALID_START:VALID_END,...``.
+
+    Parameters
+    ----------
+    text : str
+        Three comma-separated ``START:END`` pairs of ``YYYY-MM-DD`` dates, both
+        inclusive, for train, valid and test, in that order.
+
+    Returns
+    -------
+    dict
+        ``{"train": (start, end), "valid": ..., "test": ...}`` with the dates
+        as ``YYYY-MM-DD`` strings.
+
+    Raises
+    ------
+    ValueError
+        Naming the problem: not three segments, a segment that is not
+        ``START:END``, a date that is not a valid ``YYYY-MM-DD`` date, a segment
+        that starts after it ends, or segments that overlap or are out of order.
+        See :func:`check_segments` for the checks against the data.
+
+    Examples
+    --------
+    >>> parse_segments("2013-01-01:2015-12-31,2016-01-01:2016-12-31,"
+    ...                "2017-01-01:2017-12-31")["valid"]
+    ('2016-01-01', '2016-12-31')
+    """
+    form = "TRAIN_START:TRAIN_END,VALID_START:VALID_END,TEST_START:TEST_END"
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != len(SEGMENTS):
+        raise ValueError(
+            f"expected {len(SEGMENTS)} comma-separated segments ({form}); "
+            f"got {len(parts)} in {text!r}"
+        )
+    parsed: list[tuple[str, tuple[datetime.date, datetime.date]]] = []
+    for name, part in zip(SEGMENTS, parts, strict=True):
+        bounds = part.split(":")
+        if len(bounds) != 2:
+            raise ValueError(
+                f"the {name} segment {part!r} is not START:END (e.g. "
+                f"{':'.join(SEGMENTS[name])})"
+            )
+        dates = []
+        for side, value in zip(("start", "end"), bounds, strict=True):
+            value = value.strip()
+            try:
+                if not _DATE.fullmatch(value):
+                    raise ValueError
+                dates.append(datetime.date.fromisoformat(value))
+            except ValueError:
+                raise ValueError(
+                    f"the {name} {side} {value!r} is not a date YYYY-MM-DD"
+                ) from None
+        start, end = dates
+        if start > end:
+            raise ValueError(
+                f"the {name} segment starts ({start}) after it ends ({end})"
+            )
+        if parsed:
+            before, (before_start, before_end) = parsed[-1]
+            if end < before_start:
+                raise ValueError(
+                    f"the segments are out of order: {name} ({start}:{end}) comes "
+                    f"before {before} ({before_start}:{before_end}); give them "
+                    "as train,valid,test"
+                )
+            if start <= before_end:
+                raise ValueError(
+                    f"the {name} segment ({start}:{end}) overlaps the {before} "
+                    f"segment ({before_start}:{before_end}); it must start after "
+                    f"{before_end}"
+                )
+        parsed.append((name, (start, end)))
+    return {name: (start.isoformat(), end.isoformat()) for name, (start, end) in parsed}
+
+
+def check_segments(
+    segments: dict[str, tuple[str, str]], calendar: pd.DatetimeIndex
+) -> dict[str, int]:
+    """Check parsed segments against the trading dates of the data.
+
+    Parameters
+    ----------
+    segments : dict
+        Segment name -> ``(start, end)``, as :func:`parse_segments` returns.
+    calendar : pandas.DatetimeIndex
+        The data's sorted trading dates (``load_sp500``: 2012-12-06 to
+        2017-12-06).
+
+    Returns
+    -------
+    dict
+        Segment name -> number of trading dates in it.
+
+    Raises
+    ------
+    ValueError
+        If a segment reaches outside the months the data covers (dates from
+        the first day of the data's first month to the last day of its last
+        month are accepted, so ``2017-12-31`` ends a 2017 test segment), or
+        holds fewer than ``MIN_SEGMENT_DATES`` trading dates.
+    """
+    first, last = calendar[0], calendar[-1]
+    lowest = first.to_period("M").start_time
+    highest = last.to_period("M").end_time.normalize()
+    counts = {}
+    for name, (start, end) in segments.items():
+        start, end = pd.Timestamp(start), pd.Timestamp(end)
+        if start < lowest or end > highest:
+            raise ValueError(
+                f"the {name} segment {start.date()}:{end.date()} is outside the "
+                f"bundled data's range: its trading dates run from {first.date()} "
+                f"to {last.date()} (segments may span {lowest.date()} to "
+                f"{highest.date()})"
+            )
+        counts[name] = int(((calendar >= start) & (calendar <= end)).sum())
+        if counts[name] < MIN_SEGMENT_DATES:
+            raise ValueError(
+                f"the {name} segment {start.date()}:{end.date()} holds too few "
+                f"dates: {counts[name]} trading date(s) of the data, at least "
+                f"{MIN_SEGMENT_DATES} needed"
+            )
+    return counts
+
+
+def data_calendar() -> pd.DatetimeIndex:
+    """The trading dates of the bundled S&P 500 panel (2012-12-06 to 2017-12-06).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Sorted, unique dates.
+    """
+    return load_sp500().index.unique("datetime").sort_values()
+
+
+def segment_dates(y: pd.Series, config: BenchmarkConfig) -> dict[str, dict]:
+    """The dates each segment really uses, after the label gap purge.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        Qlib's label on the whole panel.
+    config : BenchmarkConfig
+        The run's configuration.
+
+    Returns
+    -------
+    dict
+        Segment name -> ``{"first": date, "last": date, "dates": count}``.
+        Train and valid count the labelled rows models are fitted on (their
+        last ``label_gap`` dates are purged when the next segment follows at
+        once); test counts the rows that are predicted.
+    """
+    parts = segment_split(y.dropna(), segments=config.segments, gap=config.label_gap)
+    parts["test"] = segment_split(y, test=config.segments["test"])["test"]
+    out = {}
+    for name, part in parts.items():
+        dates = part.index.unique("datetime")
+        out[name] = {
+            "first": str(dates.min().date()),
+            "last": str(dates.max().date()),
+            "dates": len(dates),
+        }
+    return out
 
 
 def _log(message: str, verbose: bool) -> None:
@@ -215,6 +389,15 @@ def run_benchmark(
     """Train and evaluate every configured model; return the results table."""
     data = load_data(config, verbose)
     panel, _, y = data
+    used = segment_dates(y, config)
+    _log(
+        "segments: "
+        + ", ".join(
+            f"{name} {d['first']}:{d['last']} ({d['dates']} dates)"
+            for name, d in used.items()
+        ),
+        verbose,
+    )
     runs, curves, daily_ic = [], {}, {}
     specs = [MODELS[name] for name in config.models]
     total = len(specs) * len(config.seeds)
@@ -237,7 +420,7 @@ def run_benchmark(
     runs = pd.DataFrame(runs)
     table = summarise(runs)
     if output is not None:
-        write_outputs(output, config, runs, table, curves, daily_ic)
+        write_outputs(output, config, runs, table, curves, daily_ic, used)
         _log(f"results written to {output}", verbose)
     return table
 
@@ -276,7 +459,9 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def write_outputs(output: Path, config, runs, table, curves, daily_ic) -> None:
+def write_outputs(
+    output: Path, config, runs, table, curves, daily_ic, used_dates=None
+) -> None:
     """Write the table (CSV, Markdown), per-run results, config and plots."""
     output.mkdir(parents=True, exist_ok=True)
     table.to_csv(output / "results.csv")
@@ -284,6 +469,7 @@ def write_outputs(output: Path, config, runs, table, curves, daily_ic) -> None:
     runs.to_csv(output / "runs.csv", index=False)
     record = {
         "config": asdict(config),
+        "segment_dates": used_dates,
         "versions": _versions(),
         "machine": platform.platform(),
     }
