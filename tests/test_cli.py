@@ -112,6 +112,7 @@ def test_benchmark_alpha360_runs_the_alpha360_protocol(tmp_path, capsys, monkeyp
     argv += ["--models", "Linear,LightGBM", "--output", str(out), "-q"]
     assert main(argv) == 0
     printed = capsys.readouterr()
+    assert printed.err == ""  # -q: no progress
     assert printed.out.startswith("Alpha360; train 2013-01-01:2015-12-31")
     table = pd.read_csv(out / "results.csv", index_col=0)
     assert list(table.index) == ["Linear", "LightGBM"]
@@ -236,3 +237,28 @@ _TRAIN, _VALID, _TEST = (
 def test_bad_segments_are_explained(segments, message):
     with pytest.raises(SystemExit, match=f"--segments: (the )?{message}"):
         main(["benchmark", "--segments", segments])
+
+
+@pytest.mark.parametrize("tqdm_installed", [True, False])
+def test_progress_goes_to_stderr_unless_quiet(
+    tmp_path, capsys, monkeypatch, tqdm_installed
+):
+    if not tqdm_installed:  # the import fails: plain step lines instead
+        monkeypatch.setitem(sys.modules, "tqdm", None)
+    argv = ["benchmark", "--quick", "--instruments", "20", "--models", "Linear"]
+    assert main([*argv, "--seeds", "2"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.startswith("Alpha158;") and "Linear" in printed.out
+    assert "data: " in printed.err and "segments: train" in printed.err
+    assert printed.err.count("Rank IC") == 2  # one result line per run
+    if tqdm_installed:
+        assert "Linear (seed 1) 2/2 runs" in printed.err
+        assert "[1/2]" not in printed.err
+    else:
+        assert "[1/2] Linear (seed 0) ..." in printed.err
+        assert "[2/2] Linear (seed 1) ..." in printed.err
+        assert "runs |" not in printed.err
+    assert main([*argv, "-q"]) == 0
+    printed = capsys.readouterr()
+    assert printed.err == "" and "Linear" in printed.out
+    assert list(tmp_path.iterdir()) == []  # nothing written without --output

@@ -268,6 +268,24 @@ def _log(message: str, verbose: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def _progress_bar(total: int, verbose: bool):
+    """A tqdm bar over the runs on stderr; None when quiet or without tqdm."""
+    if not verbose:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # plain step lines instead
+        return None
+    return tqdm(
+        total=total,
+        desc="benchmark",
+        file=sys.stderr,
+        unit="run",
+        bar_format="{desc} {n_fmt}/{total_fmt} runs |{bar}| {elapsed}<{remaining}",
+        dynamic_ncols=True,
+    )
+
+
 def feature_keys(config: BenchmarkConfig) -> set[str]:
     """The feature matrices the configured models read.
 
@@ -401,22 +419,35 @@ def run_benchmark(
     runs, curves, daily_ic = [], {}, {}
     specs = [MODELS[name] for name in config.models]
     total = len(specs) * len(config.seeds)
+    bar = _progress_bar(total, verbose)
     step = 0
-    for spec in specs:
-        for seed in config.seeds:
-            step += 1
-            _log(f"[{step}/{total}] {spec.name} (seed {seed}) ...", verbose)
-            pred, seconds = _fit_one(spec, seed, config, data)
-            row, excess, ic = _evaluate(pred, y, panel, config)
-            row["Fit seconds"] = seconds
-            runs.append({"Model": spec.name, "seed": seed, **row})
-            curves.setdefault(spec.name, excess)
-            daily_ic.setdefault(spec.name, ic)
-            _log(
-                f"      IC {row['IC']:.4f}  Rank IC {row['Rank IC']:.4f}  "
-                f"fit {seconds:.1f}s",
-                verbose,
-            )
+    try:
+        for spec in specs:
+            for seed in config.seeds:
+                step += 1
+                name = f"{spec.name} (seed {seed})"
+                if bar is None:
+                    _log(f"[{step}/{total}] {name} ...", verbose)
+                else:
+                    bar.set_description_str(name)
+                pred, seconds = _fit_one(spec, seed, config, data)
+                row, excess, ic = _evaluate(pred, y, panel, config)
+                row["Fit seconds"] = seconds
+                runs.append({"Model": spec.name, "seed": seed, **row})
+                curves.setdefault(spec.name, excess)
+                daily_ic.setdefault(spec.name, ic)
+                result = (
+                    f"IC {row['IC']:.4f}  Rank IC {row['Rank IC']:.4f}  "
+                    f"fit {seconds:.1f}s"
+                )
+                if bar is None:
+                    _log(f"      {result}", verbose)
+                else:
+                    bar.write(f"{name}: {result}", file=sys.stderr)
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
     runs = pd.DataFrame(runs)
     table = summarise(runs)
     if output is not None:
