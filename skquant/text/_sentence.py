@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import importlib
 import os
 import threading
 from collections import OrderedDict
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,9 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from skquant.text._cache import EmbeddingCache, resolve_cache
@@ -226,12 +229,36 @@ class SentenceEmbedder(
         neither text nor missing (numbers, bytes) always raise a
         ``TypeError``; they never reach the tokenizer.
     store_weights_in_pickle : bool, default=False
-        Whether pickles (and ``copy.deepcopy``) carry the model weights. By
-        default they don't: the model is reloaded from
+        Whether pickles (and ``copy.deepcopy``) carry the weights of the
+        pre-trained model. By default they don't: the model is reloaded from
         ``model_name_or_path`` on first use, which must then exist on the
-        machine that unpickles.
+        machine that unpickles. Fine-tuned weights (``encoder_``) are learned
+        state and always go in the pickle.
+    fine_tune : {"classification", "contrastive"}, default=None
+        Train the encoder on the labelled texts given to ``fit(X, y)``
+        before embedding; ``None`` keeps the pre-trained encoder frozen (no
+        labels needed). ``"classification"``: a linear softmax head on the
+        pooled embedding, cross-entropy, the head discarded after training.
+        ``"contrastive"``: sentence-transformers' ``BatchAllTripletLoss``
+        with cosine distance (margin 0.3): within each batch, texts of one
+        class are pulled together and pushed away from the other classes.
+        Training uses a private copy of the model; texts that are missing
+        are skipped. See Notes for the cost.
+    fine_tune_epochs : int, default=1
+        Passes over the training texts.
+    fine_tune_lr : float, default=2e-5
+        AdamW learning rate of the encoder (the classification head, freshly
+        initialised, learns at 1e-3).
+    fine_tune_batch_size : int, default=16
+        Texts per training step (``batch_size`` is for encoding).
+    random_state : int, RandomState instance or None, default=None
+        Seeds fine-tuning: the order of the texts, dropout and the head's
+        initialisation, in a private fork of torch's random state (the global
+        state is left as it was). With an int, two fits on CPU give identical
+        embeddings. Unused when ``fine_tune=None``.
     verbose : int, default=0
-        Show progress bars while loading and encoding when positive.
+        Show progress bars while loading and encoding, and one line per
+        fine-tuning epoch, when positive.
 
     Attributes
     ----------
@@ -242,6 +269,16 @@ class SentenceEmbedder(
     feature_names_in_ : ndarray of shape (1,)
         The name of the text column, when fitted on a one-column DataFrame
         with a string column name.
+    encoder_ : SentenceTransformer
+        The fine-tuned model (only with ``fine_tune`` set); it encodes in
+        place of the shared pre-trained one.
+    fine_tune_key_ : str
+        The model key of ``encoder_`` in the embedding cache: the pre-trained
+        model's key plus a hash of every fine-tuned weight (only with
+        ``fine_tune`` set).
+    fine_tune_loss_ : list of float
+        Mean training loss of each fine-tuning epoch (only with ``fine_tune``
+        set).
 
     See Also
     --------
@@ -260,6 +297,24 @@ class SentenceEmbedder(
     all estimators of the process (the four most recent are kept), so clones
     don't reload them.
 
+    **Fine-tuning** (``fine_tune=...``) adapts the encoder to your labels,
+    for when the best performance is wanted (``ModelSelector``'s
+    ``performance="highest"``). It costs a backward pass per text per epoch:
+    on 2 CPUs, all-MiniLM-L6-v2 trains on about 15-30 tweets per second (an
+    epoch over 2,000 tweets takes about two minutes), and a
+    ``GridSearchCV`` fine-tunes once per fold and candidate. On the bundled
+    tweets, one epoch on 2,000 of them lifts a downstream logistic
+    regression from 0.77 to 0.82 accuracy (see the user guide). The
+    fine-tuned weights are learned state: a fitted embedder's pickle carries
+    them (about 90 MB for all-MiniLM-L6-v2, whatever
+    ``store_weights_in_pickle`` says) and needs no model files to unpickle.
+    Cached embeddings are keyed by a hash of the fine-tuned weights, so
+    frozen and fine-tuned vectors never mix in a shared cache. Inside a
+    pipeline, the downstream model is trained on embeddings of the very texts
+    the encoder was tuned on, which look more separable than new texts will;
+    keep ``fine_tune_epochs`` small or tune the downstream model on held-out
+    texts.
+
     Examples
     --------
     >>> from skquant.text import SentenceEmbedder
@@ -271,6 +326,18 @@ class SentenceEmbedder(
     True
     >>> embedder.get_feature_names_out()[:2].tolist()
     ['sentenceembedder0', 'sentenceembedder1']
+
+    Fine-tuned on labelled texts (one step here; real use needs hundreds of
+    texts or more):
+
+    >>> texts = ["Shares plunge after profit warning", "Stock soars on earnings",
+    ...          "Shares slump as sales miss", "Stock jumps to record high"]
+    >>> tuned = SentenceEmbedder(fine_tune="classification", random_state=0)
+    >>> tuned = tuned.fit(texts, ["bearish", "bullish", "bearish", "bullish"])
+    >>> tuned.transform(texts).shape, len(tuned.fine_tune_loss_)
+    ((4, 384), 1)
+    >>> bool((tuned.transform(texts) != embedder.transform(texts)).any())
+    True
     """
 
     _parameter_constraints: dict = {
@@ -281,6 +348,11 @@ class SentenceEmbedder(
         "cache": [None, str, os.PathLike, EmbeddingCache],
         "missing": [StrOptions({"zeros", "nan", "error"})],
         "store_weights_in_pickle": ["boolean"],
+        "fine_tune": [StrOptions({"classification", "contrastive"}), None],
+        "fine_tune_epochs": [Interval(Integral, 1, None, closed="left")],
+        "fine_tune_lr": [Interval(Real, 0, None, closed="neither")],
+        "fine_tune_batch_size": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
@@ -294,6 +366,11 @@ class SentenceEmbedder(
         cache: str | os.PathLike | EmbeddingCache | None = None,
         missing: str = "zeros",
         store_weights_in_pickle: bool = False,
+        fine_tune: str | None = None,
+        fine_tune_epochs: int = 1,
+        fine_tune_lr: float = 2e-5,
+        fine_tune_batch_size: int = 16,
+        random_state=None,
         verbose: int = 0,
     ) -> None:
         self.model_name_or_path = model_name_or_path
@@ -303,6 +380,11 @@ class SentenceEmbedder(
         self.cache = cache
         self.missing = missing
         self.store_weights_in_pickle = store_weights_in_pickle
+        self.fine_tune = fine_tune
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_lr = fine_tune_lr
+        self.fine_tune_batch_size = fine_tune_batch_size
+        self.random_state = random_state
         self.verbose = verbose
 
     # -- model -----------------------------------------------------------------
@@ -319,6 +401,13 @@ class SentenceEmbedder(
             self._model_source = source
         return self._model
 
+    def _active_model(self) -> tuple[object, str]:
+        """The model that encodes, and its cache key: fine-tuned or shared."""
+        if hasattr(self, "encoder_"):
+            return self.encoder_, self.fine_tune_key_
+        model = self._get_model()
+        return model, self._model_key
+
     def __getstate__(self) -> dict:
         # Outside sklearn, BaseEstimator.__getstate__ may return the live
         # __dict__: copy it before dropping the model.
@@ -331,22 +420,35 @@ class SentenceEmbedder(
     # -- sklearn API -----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Load the model and check the text column.
+        """Load the model, check the text column and fine-tune if asked.
 
         Parameters
         ----------
         X : list, 1-D array, Series or one-column DataFrame of str
-            The texts. Nothing is learned from them.
-        y : None
-            Ignored.
+            The texts. Nothing is learned from them unless ``fine_tune`` is
+            set; then the encoder is trained on the texts that are not
+            missing.
+        y : array-like of shape (n_texts,), default=None
+            Ignored when ``fine_tune=None``. Otherwise required: one class
+            label per text (integers, strings or booleans; at least two
+            classes; no missing labels).
 
         Returns
         -------
         self : SentenceEmbedder
         """
-        _, missing = _as_texts(X, owner=type(self).__name__)
+        texts, missing = _as_texts(X, owner=type(self).__name__)
         self._check_missing(missing)
+        # a refit starts unfitted: a failed fine-tuning must not leave a
+        # frozen (or stale fine-tuned) embedder that looks fitted
+        for attr in ("embedding_dim_", "n_features_in_", "encoder_",
+                     "fine_tune_key_", "fine_tune_loss_"):
+            self.__dict__.pop(attr, None)
+        if self.fine_tune is not None:
+            codes = self._fine_tune_labels(y, missing)
         model = self._get_model()
+        if self.fine_tune is not None:
+            self._fine_tune(model, texts[~missing].tolist(), codes)
         # sentence-transformers >= 6 name; older releases only have the long one
         dimension = getattr(model, "get_embedding_dimension", None)
         if dimension is None:
@@ -359,6 +461,71 @@ class SentenceEmbedder(
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         return self
+
+    def _fine_tune_labels(self, y, missing: np.ndarray) -> np.ndarray:
+        """Check ``y`` for fine-tuning; class codes of the non-missing texts."""
+        name, what = type(self).__name__, f"fine_tune={self.fine_tune!r}"
+        if y is None:
+            raise ValueError(
+                f"{name}({what}) trains the encoder on labelled texts: call "
+                "fit(X, y) with one class label per text (fine_tune=None "
+                "needs no labels)."
+            )
+        if isinstance(y, pd.DataFrame):
+            if y.shape[1] != 1:
+                raise ValueError(f"{name}({what}) needs a 1-D y; got a "
+                                 f"DataFrame with {y.shape[1]} columns.")
+            y = y.iloc[:, 0]
+        values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1:
+            raise ValueError(f"{name}({what}) needs a 1-D y; got shape "
+                             f"{values.shape}.")
+        if len(values) != len(missing):
+            raise ValueError(
+                f"{name}({what}): X has {len(missing)} texts but y has "
+                f"{len(values)} labels."
+            )
+        na = np.asarray(pd.isna(values), dtype=bool)
+        if na.any():
+            pos = np.flatnonzero(na)
+            raise ValueError(
+                f"{name}({what}): y has {len(pos)} missing label(s) (None/NaN) "
+                f"at positions {pos[:10].tolist()}; drop those rows or label them."
+            )
+        kind = type_of_target(values)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{name}({what}) needs class labels; y looks {kind!r}. Bin a "
+                "continuous target first (for example the sign of a return)."
+            )
+        present = values[~missing]
+        classes, codes = np.unique(present, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{name}({what}) needs at least 2 classes among the texts that "
+                f"are not missing; got {classes.tolist()}."
+            )
+        return codes.astype(np.int64)
+
+    def _fine_tune(self, model, texts: list[str], codes: np.ndarray) -> None:
+        """Train a private copy of ``model``; set the fine-tuned state."""
+        from skquant.text._finetune import fine_tune_encoder, weights_digest
+
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        encoder = copy.deepcopy(model)  # the shared model is never touched
+        self.fine_tune_loss_ = fine_tune_encoder(
+            encoder, texts, codes, method=self.fine_tune,
+            epochs=self.fine_tune_epochs, lr=self.fine_tune_lr,
+            batch_size=self.fine_tune_batch_size, seed=seed,
+            verbose=self.verbose,
+        )
+        self.encoder_ = encoder
+        self.fine_tune_key_ = (
+            f"{self._model_key}|fine_tune={self.fine_tune}:"
+            f"{weights_digest(encoder)}"
+        )
 
     def transform(self, X) -> np.ndarray:
         """Embed the texts.
@@ -401,15 +568,15 @@ class SentenceEmbedder(
         return out, missing
 
     def _encode_unique(self, texts: list[str]) -> np.ndarray:
-        model = self._get_model()
+        model, key = self._active_model()
         cache = resolve_cache(self.cache)
         if cache is None:
             return self._encode(model, texts)
-        found = cache.get(self._model_key, texts)
+        found = cache.get(key, texts)
         todo = [t for t in texts if t not in found]
         if todo:
             vectors = self._encode(model, todo)
-            cache.put(self._model_key, todo, vectors)
+            cache.put(key, todo, vectors)
             found.update(zip(todo, vectors, strict=True))
         return np.stack([found[t] for t in texts])
 

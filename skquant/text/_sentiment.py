@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skquant.datasets._financial_tweets import TWEET_LABELS, load_financial_tweets
-from skquant.text._sentence import SentenceEmbedder
+from skquant.text._sentence import SentenceEmbedder, _as_texts
 
 __all__ = ["SentimentFeatures", "ZeroShotSentiment", "DEFAULT_SENTIMENT_LABELS"]
 
@@ -96,7 +96,8 @@ class SentimentFeatures(_TextHeadMixin, TransformerMixin, BaseEstimator):
         The text encoder; ``None`` means ``SentenceEmbedder()``
         (all-MiniLM-L6-v2). It is cloned at ``fit``. Pass one with
         ``cache="memory"`` (or a directory) to embed the training tweets only
-        once per process (or once at all).
+        once per process (or once at all). With ``fine_tune`` set, the
+        encoder is first fine-tuned on the same training tweets and labels.
     classifier : estimator with predict_proba, default=None
         Trained on the embeddings; ``None`` means
         ``LogisticRegression(C=3.0, max_iter=2000)``. It is cloned at ``fit``.
@@ -187,14 +188,20 @@ class SentimentFeatures(_TextHeadMixin, TransformerMixin, BaseEstimator):
                 texts, labels, train_size=self.n_train, stratify=labels,
                 random_state=self.random_state,
             )
-        self.embedder_ = self._make_embedder().fit(X)
+        names = np.asarray(TWEET_LABELS, dtype=object)
+        embedder = self._make_embedder()
+        if getattr(embedder, "fine_tune", None) is not None:
+            _, missing = _as_texts(X, owner=type(self).__name__)  # only checked
+            embedder._check_missing(missing)
+            self.embedder_ = embedder.fit(texts, names[labels])
+        else:
+            self.embedder_ = embedder.fit(X)
         E, _ = self.embedder_._embed(texts)
         classifier = (
             LogisticRegression(C=3.0, max_iter=2000)
             if self.classifier is None
             else clone(self.classifier)
         )
-        names = np.asarray(TWEET_LABELS, dtype=object)
         self.classifier_ = classifier.fit(E, names[labels])
         self.classes_ = np.asarray(self.classifier_.classes_, dtype=object)
         self.n_features_in_ = 1
