@@ -63,3 +63,21 @@ def test_column_transformer_grid_search_with_minilm(headlines_and_numbers,
     assert coef.shape == (384 + 2,)
     names = search.best_estimator_[0].get_feature_names_out()
     assert names[0] == "text__sentenceembedder0" and names[-1] == "num__noise"
+
+
+def test_fine_tuned_minilm_in_a_pipeline():
+    """Fine-tune the real MiniLM for one epoch on 210 tweets, inside a pipeline."""
+    from sklearn.linear_model import LogisticRegression
+
+    train = load_financial_tweets("train").groupby("label").sample(70, random_state=0)
+    valid = load_financial_tweets("valid").groupby("label").sample(50, random_state=0)
+    pipe = make_pipeline(
+        SentenceEmbedder(fine_tune="classification", random_state=0),
+        LogisticRegression(C=3.0, max_iter=2000),
+    )
+    pipe.fit(train["text"], train["sentiment"])
+    embedder = pipe[0]
+    assert len(embedder.fine_tune_loss_) == 1
+    assert embedder.encoder_ is not embedder._get_model()
+    # balanced classes: chance and the majority class are both 1/3
+    assert pipe.score(valid["text"], valid["sentiment"]) > 0.5
