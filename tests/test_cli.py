@@ -262,3 +262,44 @@ def test_progress_goes_to_stderr_unless_quiet(
     printed = capsys.readouterr()
     assert printed.err == "" and "Linear" in printed.out
     assert list(tmp_path.iterdir()) == []  # nothing written without --output
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_nets_hold_out_exactly_the_valid_segment():
+    from dataclasses import replace
+
+    from skquant.cli._benchmark import BenchmarkConfig, _fit_one, load_data
+    from skquant.cli._models import MODELS
+    from skquant.model_selection._holdout import time_holdout
+
+    config = BenchmarkConfig(models=["MLP"], n_instruments=20, quick=True)
+    seen = {}
+
+    def build(seed, quick, feature_set):
+        model = MODELS["MLP"].build(seed, quick, feature_set)
+
+        def fit(X, y):  # record what the net would get, then stop
+            seen["X"], seen["net"] = X, model.steps[-1][1]
+            raise _Stop
+
+        model.fit = fit
+        return model
+
+    with pytest.raises(_Stop):
+        _fit_one(replace(MODELS["MLP"], build=build), 0, config, load_data(config))
+    X, net = seen["X"], seen["net"]
+    # the pipeline hands the net arrays, so it holds out its last rows
+    split = time_holdout(
+        len(X),
+        None,
+        validation_fraction=net.validation_fraction,
+        gap=net.validation_gap,
+    )
+    dates = X.index.get_level_values("datetime")
+    assert len(split.train) + len(split.validation) == len(X)
+    assert dates[split.validation].min() == pd.Timestamp("2016-01-04")
+    assert dates[split.validation].max() == pd.Timestamp("2016-12-28")
+    assert dates[split.train].max() == pd.Timestamp("2015-12-29")

@@ -362,13 +362,16 @@ def _fit_one(spec: ModelSpec, seed: int, config: BenchmarkConfig, data):
     if spec.validation == "eval_set":
         fit_params["eval_set"] = [(X_valid, norm(y_valid))]
     elif spec.validation == "holdout":
-        # train + valid; the net holds out its last dates, i.e. the valid segment
-        n_valid = X_valid.index.get_level_values("datetime").nunique()
-        n_train = X_train.index.get_level_values("datetime").nunique()
+        # train + valid; the net holds out its last rows, exactly the valid
+        # segment. The pipeline hands it arrays, so it splits by rows: the share
+        # is of rows, half a row under n_valid against its rounding up, and no
+        # further purge (segment_split already purged the end of train).
+        n_valid, n_rows = len(X_valid), len(X_train) + len(X_valid)
+        net = model.steps[-1][0]
         model.set_params(
             **{
-                f"{model.steps[-1][0]}__validation_fraction": n_valid
-                / (n_train + n_valid)
+                f"{net}__validation_fraction": (n_valid - 0.5) / n_rows,
+                f"{net}__validation_gap": 0,
             }
         )
         X_train = pd.concat([X_train, X_valid])
