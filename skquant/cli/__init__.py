@@ -50,12 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--segments",
         default=default_segments,
-        metavar="TRAIN_START:TRAIN_END,VALID_START:VALID_END,TEST_START:TEST_END",
-        help="the train, valid and test date ranges, inclusive YYYY-MM-DD dates, "
-        "in order and without overlap, within the bundled data (2012-12-06 to "
-        f"2017-12-06), each with at least {MIN_SEGMENT_DATES} trading dates; the "
-        "last 2 dates of train and valid are purged when the next segment "
-        f"follows at once (default: {default_segments})",
+        metavar="TRAIN,VALID,TEST",
+        help="the train, valid and test date ranges as "
+        "TRAIN_START:TRAIN_END,VALID_START:VALID_END,TEST_START:TEST_END, "
+        "inclusive YYYY-MM-DD dates, in order and without overlap, within the "
+        "bundled data's months (trading dates 2012-12-06 to 2017-12-06), each "
+        f"with at least {MIN_SEGMENT_DATES} trading dates; the last 2 dates of "
+        "train and valid are purged when the next segment follows at once "
+        f"(default: {default_segments})",
     )
     bench.add_argument(
         "--seeds",
@@ -84,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         "plots (nothing is written without it)",
     )
     bench.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress messages"
+        "-q", "--quiet", action="store_true", help="no progress bar or messages"
     )
     return parser
 
