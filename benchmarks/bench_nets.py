@@ -9,6 +9,7 @@ cross-section of every stock in the panel.
 
     python benchmarks/bench_nets.py                     # ~10 min on 2 cores
     python benchmarks/bench_nets.py --instruments 489 --epochs 3
+    python benchmarks/bench_nets.py --models --overhead-models --qlib-rows 12000
 
 Data: ``--instruments`` stocks spread evenly over the tickers; Alpha360 of
 their adjusted prices; train up to 2016-06-30, validation (early-stopping
@@ -149,6 +150,102 @@ def hand_loop_epoch_times(model, X, y, Xv, yv, epochs, seed=0):
     return times
 
 
+# ----------------------------------------------------------------------------
+# Qlib's Transformer and its epoch, transcribed from the description in
+# ../shared/reference/qlib.md (section 1.8 and the shared training-loop pattern)
+
+
+def qlib_transformer(d_feat: int = 6, d_model: int = 64, nhead: int = 2,
+                     num_layers: int = 2, dropout: float = 0.0):  # fmt: skip
+    """Qlib's ``Transformer`` network: sequence-first, PyTorch's layer defaults."""
+    import math
+
+    import torch
+    from torch import nn
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, d_model, max_len=1000):
+            super().__init__()
+            pe = torch.zeros(max_len, d_model)
+            position = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
+            div = torch.exp(
+                torch.arange(0, d_model, 2).float() * (-math.log(10000.0) / d_model)
+            )
+            pe[:, 0::2] = torch.sin(position * div)
+            pe[:, 1::2] = torch.cos(position * div)
+            self.register_buffer("pe", pe.unsqueeze(0).transpose(0, 1))
+
+        def forward(self, x):  # [T, N, d_model]
+            return x + self.pe[: x.size(0), :]
+
+    class Transformer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.feature_layer = nn.Linear(d_feat, d_model)
+            self.pos_encoder = PositionalEncoding(d_model)
+            layer = nn.TransformerEncoderLayer(d_model=d_model, nhead=nhead,
+                                               dropout=dropout)  # fmt: skip
+            self.transformer_encoder = nn.TransformerEncoder(layer, num_layers)
+            self.decoder_layer = nn.Linear(d_model, 1)
+
+        def forward(self, src):  # [N, F*T], feature-major
+            src = src.reshape(len(src), d_feat, -1).permute(0, 2, 1)  # [N, T, F]
+            src = self.feature_layer(src).transpose(1, 0)  # [T, N, d_model]
+            src = self.pos_encoder(src)
+            output = self.transformer_encoder(src, None)
+            return self.decoder_layer(output.transpose(1, 0)[:, -1, :]).squeeze()
+
+    return Transformer()
+
+
+def qlib_epoch_times(module, X, y, Xv, yv, epochs, batch_size, lr, reg, seed=0):
+    """Qlib's epoch: train_epoch, then test_epoch on the train and valid sets."""
+    import torch
+
+    def loss_fn(pred, label):
+        mask = ~torch.isnan(label)
+        return torch.mean((pred[mask] - label[mask]) ** 2)
+
+    def test_epoch(data_x, data_y):
+        module.eval()
+        scores, losses = [], []
+        indices = np.arange(len(data_x))
+        for i in range(len(indices))[::batch_size]:
+            if len(indices) - i < batch_size:
+                break
+            feature = torch.from_numpy(data_x[indices[i : i + batch_size]]).float()
+            label = torch.from_numpy(data_y[indices[i : i + batch_size]]).float()
+            with torch.no_grad():
+                pred = module(feature)
+                loss = loss_fn(pred, label)
+                losses.append(loss.item())
+                scores.append(-loss.item())
+        return np.mean(losses), np.mean(scores)
+
+    rng = np.random.RandomState(seed)
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=reg)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        module.train()
+        indices = np.arange(len(X))
+        rng.shuffle(indices)
+        for i in range(len(indices))[::batch_size]:
+            if len(indices) - i < batch_size:
+                break
+            feature = torch.from_numpy(X[indices[i : i + batch_size]]).float()
+            label = torch.from_numpy(y[indices[i : i + batch_size]]).float()
+            loss = loss_fn(module(feature), label)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_value_(module.parameters(), 3.0)
+            optimizer.step()
+        test_epoch(X, y)
+        test_epoch(Xv, yv)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instruments", type=int, default=50)
@@ -161,6 +258,13 @@ def main() -> None:
         nargs="*",
         default=["DNN", "ALSTM"],
         help="models whose loop overhead is measured against a hand loop",
+    )
+    parser.add_argument(
+        "--qlib-rows",
+        type=int,
+        default=0,
+        help="if > 0: time TransformerRegressor against a transcription of "
+        "Qlib's Transformer and epoch on this many training rows, same threads",
     )
     args = parser.parse_args()
 
@@ -191,6 +295,7 @@ def main() -> None:
             max_epochs=args.epochs,
             patience=args.epochs + 1,  # train the fixed number of epochs
             validation_fraction=valid_fraction,
+            validation_gap=0,  # the validation dates follow TRAIN_END directly
             n_threads=args.threads,
             random_state=0,
         )
@@ -205,9 +310,7 @@ def main() -> None:
         _reset_peak_rss()
         model.fit(X, y)
         peak = _peak_rss_mb()
-        rows = int(
-            (X.index.get_level_values("datetime") < model.validation_start_).sum()
-        )
+        rows = int((X.index.get_level_values("datetime") <= model.train_end_).sum())
         # best epoch time: robust to other processes sharing the CPUs
         per_epoch = float(np.min(model.history_[:, "dur"]))
         pred = model.predict(X_test)
@@ -236,7 +339,7 @@ def main() -> None:
             continue
         model, X, y = fitted[name]
         dates = X.index.get_level_values("datetime")
-        train = np.asarray(dates < model.validation_start_)
+        train = np.asarray(dates <= model.train_end_)
         Xa, ya = X.to_numpy(np.float32), y.to_numpy()
         threads = torch.get_num_threads()
         torch.set_num_threads(args.threads)  # what the estimator uses
@@ -253,7 +356,57 @@ def main() -> None:
         # other processes sharing the CPUs
         e, h = min(times_est[1:]), min(times_hand[1:])
         print(f"{name:<12}{e:>19.2f}{h:>19.2f}{e / h:>7.2f}", flush=True)
+    if args.qlib_rows:
+        compare_with_qlib_loop(X_fit, y_fit, n_train, args)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+
+
+def compare_with_qlib_loop(X_fit, y_fit, n_train, args) -> None:
+    """Seconds per epoch: TransformerRegressor vs Qlib's loop, alternating."""
+    import torch
+
+    dates = X_fit.index.get_level_values("datetime")
+    is_train = np.asarray(dates <= TRAIN_END)
+    rng = np.random.default_rng(1)
+    share = min(1.0, args.qlib_rows / n_train)
+    pick = np.sort(rng.choice(len(X_fit), round(share * len(X_fit)), replace=False))
+    X, y = X_fit.iloc[pick], y_fit.iloc[pick]
+    train = is_train[pick]
+    picked_dates = dates[pick]
+    valid_share = picked_dates[~train].nunique() / picked_dates.nunique()
+    Xa, ya = X.to_numpy(np.float32), y.to_numpy(np.float32)
+    print(
+        f"\nTransformer (Qlib's Alpha360 config: d_model 64, 2 heads, 2 layers, "
+        f"feed-forward 2048, batch 2048) on {int(train.sum())} training and "
+        f"{int((~train).sum())} validation rows, {args.threads} thread(s), "
+        f"{args.epochs} epochs each, alternating"
+    )
+    ours, qlib = [], []
+    previous = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        for repeat in range(2):
+            est = TransformerRegressor(
+                d_feat=6, batch_size=2048, max_epochs=args.epochs,
+                patience=args.epochs + 1, validation_fraction=valid_share,
+                validation_gap=0, n_threads=args.threads, random_state=repeat,
+            ).fit(X, y)  # fmt: skip
+            ours += list(est.history_[:, "dur"])
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(repeat)
+                module = qlib_transformer()
+            qlib += qlib_epoch_times(
+                module, Xa[train], ya[train], Xa[~train], ya[~train],
+                args.epochs, batch_size=2048, lr=1e-4, reg=1e-3, seed=repeat,
+            )  # fmt: skip
+    finally:
+        torch.set_num_threads(previous)
+    o, q = float(np.median(ours)), float(np.median(qlib))
+    rows = int(train.sum())
+    print(f"{'loop':<28}{'s/epoch (median)':>18}{'s per 100k rows':>17}")
+    print(f"{'skquant TransformerRegressor':<28}{o:>18.1f}{o / rows * 1e5:>17.0f}")
+    print(f"{'Qlib transcription':<28}{q:>18.1f}{q / rows * 1e5:>17.0f}")
+    print(f"ratio skquant / Qlib: {o / q:.2f} (goal at most 1.00)")
 
 
 if __name__ == "__main__":
