@@ -251,6 +251,14 @@ class SentenceEmbedder(
         initialised, learns at 1e-3).
     fine_tune_batch_size : int, default=16
         Texts per training step (``batch_size`` is for encoding).
+    fine_tune_bins : int, default=None
+        How a continuous ``y`` (a return, a score) is turned into classes
+        for fine-tuning: cut into this many equal-count quantile classes of
+        the texts that are not missing (``pandas.qcut``, duplicate edges
+        dropped), for example 3 for down / flat / up terciles. ``None``: a
+        continuous ``y`` is an error. Class labels (binary or multiclass
+        ``y``) are used as they are either way. Unused when
+        ``fine_tune=None``.
     random_state : int, RandomState instance or None, default=None
         Seeds fine-tuning: the order of the texts, dropout and the head's
         initialisation, in a private fork of torch's random state (the global
@@ -279,6 +287,14 @@ class SentenceEmbedder(
     fine_tune_loss_ : list of float
         Mean training loss of each fine-tuning epoch (only with ``fine_tune``
         set).
+    fine_tune_classes_ : ndarray
+        The classes the encoder was trained on, in the order of their codes:
+        the labels of ``y``, or the quantile class numbers ``0 ..
+        n_bins - 1`` (lowest ``y`` first) when a continuous ``y`` was binned
+        (only with ``fine_tune`` set).
+    fine_tune_bin_edges_ : ndarray of shape (n_bins + 1,)
+        The quantile edges that cut a continuous ``y`` into classes (only
+        when ``fine_tune_bins`` binned ``y``).
 
     See Also
     --------
@@ -339,6 +355,15 @@ class SentenceEmbedder(
     ((4, 384), 1)
     >>> bool((tuned.transform(texts) != embedder.transform(texts)).any())
     True
+
+    A continuous target (next-day returns) is cut into quantile classes
+    first, here two halves:
+
+    >>> returns = [-0.031, 0.024, -0.012, 0.018]
+    >>> tuned = SentenceEmbedder(fine_tune="classification", fine_tune_bins=2,
+    ...                          random_state=0).fit(texts, returns)
+    >>> tuned.fine_tune_classes_.tolist(), tuned.fine_tune_bin_edges_.round(3).tolist()
+    ([0, 1], [-0.031, 0.003, 0.024])
     """
 
     _parameter_constraints: dict = {
@@ -353,6 +378,7 @@ class SentenceEmbedder(
         "fine_tune_epochs": [Interval(Integral, 1, None, closed="left")],
         "fine_tune_lr": [Interval(Real, 0, None, closed="neither")],
         "fine_tune_batch_size": [Interval(Integral, 2, None, closed="left")],
+        "fine_tune_bins": [Interval(Integral, 2, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -371,6 +397,7 @@ class SentenceEmbedder(
         fine_tune_epochs: int = 1,
         fine_tune_lr: float = 2e-5,
         fine_tune_batch_size: int = 16,
+        fine_tune_bins: int | None = None,
         random_state=None,
         verbose: int = 0,
     ) -> None:
@@ -385,6 +412,7 @@ class SentenceEmbedder(
         self.fine_tune_epochs = fine_tune_epochs
         self.fine_tune_lr = fine_tune_lr
         self.fine_tune_batch_size = fine_tune_batch_size
+        self.fine_tune_bins = fine_tune_bins
         self.random_state = random_state
         self.verbose = verbose
 
@@ -432,7 +460,8 @@ class SentenceEmbedder(
         y : array-like of shape (n_texts,), default=None
             Ignored when ``fine_tune=None``. Otherwise required: one class
             label per text (integers, strings or booleans; at least two
-            classes; no missing labels).
+            classes; no missing labels), or a continuous target when
+            ``fine_tune_bins`` is set.
 
         Returns
         -------
@@ -443,13 +472,17 @@ class SentenceEmbedder(
         # a refit starts unfitted: a failed fine-tuning must not leave a
         # frozen (or stale fine-tuned) embedder that looks fitted
         for attr in ("embedding_dim_", "n_features_in_", "encoder_",
-                     "fine_tune_key_", "fine_tune_loss_"):
+                     "fine_tune_key_", "fine_tune_loss_", "fine_tune_classes_",
+                     "fine_tune_bin_edges_"):
             self.__dict__.pop(attr, None)
         if self.fine_tune is not None:
-            codes = self._fine_tune_labels(y, missing)
+            codes, classes, edges = self._fine_tune_labels(y, missing)
         model = self._get_model()
         if self.fine_tune is not None:
             self._fine_tune(model, texts[~missing].tolist(), codes)
+            self.fine_tune_classes_ = classes
+            if edges is not None:
+                self.fine_tune_bin_edges_ = edges
         # sentence-transformers >= 6 name; older releases only have the long one
         dimension = getattr(model, "get_embedding_dimension", None)
         if dimension is None:
@@ -463,8 +496,12 @@ class SentenceEmbedder(
             del self.feature_names_in_
         return self
 
-    def _fine_tune_labels(self, y, missing: np.ndarray) -> np.ndarray:
-        """Check ``y`` for fine-tuning; class codes of the non-missing texts."""
+    def _fine_tune_labels(self, y, missing: np.ndarray):
+        """Check ``y`` for fine-tuning.
+
+        Returns the class codes of the non-missing texts, the classes and the
+        quantile edges (None unless a continuous ``y`` was binned).
+        """
         name, what = type(self).__name__, f"fine_tune={self.fine_tune!r}"
         if y is None:
             raise ValueError(
@@ -496,19 +533,36 @@ class SentenceEmbedder(
                 f"at positions {pos[:10].tolist()}; drop those rows or label them."
             )
         kind = type_of_target(values)
+        present = values[~missing]
+        if kind == "continuous" and self.fine_tune_bins is not None:
+            bins, edges = pd.qcut(
+                present.astype(np.float64), self.fine_tune_bins, labels=False,
+                retbins=True, duplicates="drop",
+            )
+            classes, codes = np.unique(bins, return_inverse=True)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"{name}({what}, fine_tune_bins={self.fine_tune_bins}) "
+                    "could not cut y into at least 2 quantile classes among "
+                    "the texts that are not missing: its quantiles are all "
+                    f"equal ({np.unique(edges).tolist()[:5]}). Use fewer "
+                    "bins or a target that varies."
+                )
+            return codes.astype(np.int64), classes.astype(np.int64), edges
         if kind not in ("binary", "multiclass"):
             raise ValueError(
-                f"{name}({what}) needs class labels; y looks {kind!r}. Bin a "
-                "continuous target first (for example the sign of a return)."
+                f"{name}({what}) needs class labels; y looks {kind!r}. Set "
+                "fine_tune_bins (for example 3: down / flat / up terciles) to "
+                "cut a continuous target into quantile classes, or bin it "
+                "first (for example the sign of a return)."
             )
-        present = values[~missing]
         classes, codes = np.unique(present, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
                 f"{name}({what}) needs at least 2 classes among the texts that "
                 f"are not missing; got {classes.tolist()}."
             )
-        return codes.astype(np.int64)
+        return codes.astype(np.int64), classes, None
 
     def _fine_tune(self, model, texts: list[str], codes: np.ndarray) -> None:
         """Train a private copy of ``model``; set the fine-tuned state."""

@@ -174,6 +174,57 @@ def test_bad_labels(tiny_model, y, match):
         tuned(tiny_model).fit(X_TRAIN, y)
 
 
+def test_continuous_target_is_cut_into_quantile_classes(tiny_model, monkeypatch):
+    from skquant.text import _finetune
+
+    seen = []
+    train = _finetune.fine_tune_encoder
+
+    def spy(encoder, texts, codes, **kwargs):
+        seen.append(np.asarray(codes))
+        return train(encoder, texts, codes, **kwargs)
+
+    monkeypatch.setattr(_finetune, "fine_tune_encoder", spy)
+    returns = np.random.default_rng(0).normal(0.0, 0.02, len(X_TRAIN))
+    frozen = SentenceEmbedder(tiny_model).fit(X_TRAIN)
+    emb = tuned(tiny_model, fine_tune_epochs=1, fine_tune_bins=3).fit(
+        X_TRAIN, pd.Series(returns))
+    assert np.abs(emb.transform(X_TEST) - frozen.transform(X_TEST)).max() > 1e-3
+    # terciles: 16 texts each, lowest returns in class 0
+    terciles = np.searchsorted(np.quantile(returns, [1 / 3, 2 / 3]), returns)
+    np.testing.assert_array_equal(seen[-1], terciles)
+    assert np.bincount(seen[-1]).tolist() == [16, 16, 16]
+    assert emb.fine_tune_classes_.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(emb.fine_tune_bin_edges_,
+                               np.quantile(returns, [0, 1 / 3, 2 / 3, 1]))
+    # class labels are used as they are, bins or not
+    labelled = tuned(tiny_model, fine_tune_epochs=1, fine_tune_bins=3).fit(
+        X_TRAIN, Y_TRAIN)
+    np.testing.assert_array_equal(seen[-1], Y_TRAIN)
+    assert labelled.fine_tune_classes_.tolist() == [0, 1]
+    assert not hasattr(labelled, "fine_tune_bin_edges_")
+    assert labelled.fine_tune_key_ == tuned(
+        tiny_model, fine_tune_epochs=1).fit(X_TRAIN, Y_TRAIN).fine_tune_key_
+    # a refit on labels drops the edges of the binned fit
+    emb.fit(X_TRAIN, Y_TRAIN)
+    assert not hasattr(emb, "fine_tune_bin_edges_")
+
+
+def test_continuous_target_without_bins_names_fine_tune_bins(tiny_model):
+    with pytest.raises(ValueError, match="continuous.*fine_tune_bins"):
+        tuned(tiny_model).fit(X_TRAIN, np.linspace(-1, 1, 48))
+
+
+def test_continuous_target_that_gives_one_quantile_class(tiny_model):
+    y = np.r_[np.full(47, 0.5), 0.75]  # continuous, but every tercile is 0.5
+    emb = tuned(tiny_model, fine_tune_bins=3)
+    with pytest.raises(ValueError, match="at least 2 quantile classes"):
+        emb.fit(X_TRAIN, y)
+    # missing texts are left out before cutting
+    with pytest.raises(ValueError, match="at least 2 quantile classes"):
+        emb.fit(["apple surge", "oil rally", None], [0.5, 0.5, 0.25])
+
+
 def test_one_class_left_after_dropping_missing_texts(tiny_model):
     X = ["apple surge", "oil rally", None]
     with pytest.raises(ValueError, match=r"at least 2 classes.*\[1\]"):
@@ -185,6 +236,7 @@ def test_bad_parameters(tiny_model):
                          ({"fine_tune_epochs": 0}, "fine_tune_epochs"),
                          ({"fine_tune_lr": 0.0}, "fine_tune_lr"),
                          ({"fine_tune_batch_size": 1}, "fine_tune_batch_size"),
+                         ({"fine_tune_bins": 1}, "fine_tune_bins"),
                          ({"random_state": "seed"}, "random_state")]:
         with pytest.raises(InvalidParameterError, match=name):
             SentenceEmbedder(tiny_model, **{"fine_tune": "contrastive",
