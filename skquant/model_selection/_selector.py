@@ -453,20 +453,35 @@ def _scaled():
     )
 
 
-def _embedder(text_model):
+def _embedder(text_model, fine_tune=None):
     from skquant.text import SentenceEmbedder
 
     # the process-wide cache: stacking folds and CV candidates encode each
-    # distinct text once
-    return SentenceEmbedder(text_model, cache="memory")
+    # distinct text once (fine-tuned encoders have keys of their own)
+    return SentenceEmbedder(text_model, cache="memory", **(fine_tune or {}))
 
 
-def _features(chars: DataCharacteristics, kind: str, text_model, *, numeric_only=False):
+# How the text_finetune leaf trains its encoders: a classification head on
+# the target's terciles (down / flat / up), one epoch.
+_FINE_TUNE = {"fine_tune": "classification", "fine_tune_bins": 3,
+              "fine_tune_epochs": 1}
+
+
+def _features(
+    chars: DataCharacteristics,
+    kind: str,
+    text_model,
+    *,
+    numeric_only=False,
+    fine_tune=None,
+):
     """The feature step of a default leaf, or None when raw ``X`` fits the model.
 
     ``kind="tree"``: numbers as they are, categories as LightGBM categories (or
     ordinal codes), texts embedded. ``kind="scaled"``: numbers robust-scaled
-    and filled, categories one-hot encoded, texts embedded.
+    and filled, categories one-hot encoded, texts embedded. ``fine_tune``:
+    extra :class:`~skquant.text.SentenceEmbedder` parameters of the text
+    columns' embedders.
     """
     num = list(chars.numeric_columns)
     txt = [] if numeric_only else list(chars.text_columns)
@@ -479,7 +494,10 @@ def _features(chars: DataCharacteristics, kind: str, text_model, *, numeric_only
     parts = []
     if num:
         parts.append(("num", "passthrough" if kind == "tree" else _scaled(), num))
-    parts += [(f"text{i}", _embedder(text_model), col) for i, col in enumerate(txt)]
+    parts += [
+        (f"text{i}", _embedder(text_model, fine_tune), col)
+        for i, col in enumerate(txt)
+    ]
     if cat:
         encoder = (
             OrdinalEncoder(
@@ -502,11 +520,11 @@ def _pipeline(features, model):
     )
 
 
-def _lightgbm(chars, text_model, seed, **params):
+def _lightgbm(chars, text_model, seed, *, fine_tune=None, **params):
     from skquant.gbdt import LightGBMRegressor
 
     return _pipeline(
-        _features(chars, "tree", text_model),
+        _features(chars, "tree", text_model, fine_tune=fine_tune),
         LightGBMRegressor(random_state=seed, **params),
     )
 
@@ -627,32 +645,34 @@ def _build_leaf(name, chars, *, text_model, seed, notes):
         )
     from sklearn.ensemble import StackingRegressor
 
+    text_lightgbm = {
+        "n_estimators": 200,
+        "num_leaves": 31,
+        "learning_rate": 0.05,
+        "colsample_bytree": 0.8,
+    }
     if name == "text_features":
-        return _lightgbm(
-            chars,
-            text_model,
-            seed,
-            n_estimators=200,
-            num_leaves=31,
-            learning_rate=0.05,
-            colsample_bytree=0.8,
-        )
+        return _lightgbm(chars, text_model, seed, **text_lightgbm)
     if name == "text_finetune":
         notes.append(
-            "skquant has no LLM fine-tuning: this leaf stacks LightGBM on "
-            "frozen sentence embeddings with a "
+            "this leaf fine-tunes the sentence encoder on terciles of the "
+            "target (SentenceEmbedder(fine_tune='classification', "
+            "fine_tune_bins=3), one epoch; a whole-number target such as "
+            "-1/0/1 is used as its classes) and stacks LightGBM on the "
+            "fine-tuned embeddings with a "
             + (
                 "linear model on the numeric columns"
                 if chars.numeric_columns
-                else "linear model on the embeddings"
+                else "linear model on the frozen embeddings"
             )
             + " (late fusion)."
         )
+        fine_tune = {**_FINE_TUNE, "random_state": seed}
         members = [
             (
                 "text_lightgbm",
-                _build_leaf(
-                    "text_features", chars, text_model=text_model, seed=seed, notes=[]
+                _lightgbm(
+                    chars, text_model, seed, fine_tune=fine_tune, **text_lightgbm
                 ),
             ),
             (
@@ -975,10 +995,15 @@ low_latency, ensemble : estimator, default=None
     - ``text_features``: :class:`~skquant.text.SentenceEmbedder` per text
       column in a :class:`~sklearn.compose.ColumnTransformer`, numbers passed
       through, then LightGBM.
-    - ``text_finetune``: skquant has no LLM fine-tuning, and the decision
-      path says so. The strongest text pipeline it has: the
-      ``text_features`` pipeline stacked with a linear model on the numeric
-      columns (or on the embeddings when there are none).
+    - ``text_finetune``: the ``text_features`` pipeline with fine-tuned
+      encoders, ``SentenceEmbedder(fine_tune="classification",
+      fine_tune_bins=3)`` for one epoch: each text column's encoder is
+      trained on the terciles of the target (down / flat / up; a
+      whole-number target such as -1/0/1 is used as its classes). Stacked
+      with a linear
+      model on the numeric columns (or on the frozen embeddings when there
+      are none). The stacking fine-tunes once per fold plus once on all the
+      rows, and the fitted leaf's pickle carries the fine-tuned weights.
     - ``transformer``: :class:`~skquant.nn.TransformerRegressor`, built like
       ``alstm``. It models time per instrument; it does not read
       ``relations`` (skquant has no graph model yet).

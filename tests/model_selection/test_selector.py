@@ -300,28 +300,95 @@ def test_real_default_leaves_on_a_small_panel(alpha158_small):
     assert get_tags(ModelSelector()).input_tags.allow_nan
 
 
-def test_default_text_leaf_says_there_is_no_fine_tuning(tmp_path, tweets):
+@pytest.fixture(scope="module")
+def tiny_text_model(tmp_path_factory):
+    """The text tests' tiny offline sentence-transformers model (16 dims)."""
     pytest.importorskip("sentence_transformers")
     spec = importlib.util.spec_from_file_location(
         "text_conftest", Path(__file__).parents[1] / "text" / "conftest.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    tiny = module.build_tiny_model(tmp_path)
+    return module.build_tiny_model(tmp_path_factory.mktemp("tiny_text"))
 
+
+def _fine_tuned_embedder(stack):
+    """The fitted embedder of the text_lightgbm member of a text_finetune stack."""
+    name, member = stack.estimators[0]
+    assert name == "text_lightgbm"
+    built = {n: t for n, t, _ in member.named_steps["features"].transformers}
+    built = built["text0"]
+    # the built (unfitted) leaf asks for fine-tuning on terciles, one epoch
+    assert built.fine_tune == "classification"
+    assert built.fine_tune_bins == 3 and built.fine_tune_epochs == 1
+    return stack.estimators_[0][0].named_transformers_["text0"]
+
+
+def test_default_text_leaf_fine_tunes_on_labels(tiny_text_model, tweets):
     X, y = tweets
     X, y = X.iloc[:600], y.iloc[:600]
     selector = ModelSelector(
-        performance="highest", sample_size=20_000, text_model=tiny, random_state=0
+        performance="highest",
+        sample_size=20_000,
+        text_model=tiny_text_model,
+        random_state=0,
     ).fit(X, y)
     assert selector.selected_ == "text_finetune"
     text = str(selector.decision_path_)
-    assert "no LLM fine-tuning" in text
+    assert "no LLM fine-tuning" not in text
+    assert "fine-tunes the sentence encoder on terciles" in text
+    assert "linear model on the frozen embeddings" in text
     stack = selector.estimator_
     assert [name for name, _ in stack.estimators] == ["text_lightgbm", "text_linear"]
-    embedder = stack.estimators_[0][0].transformers_[0][1]
-    assert embedder.embedding_dim_ == 16
+    embedder = _fine_tuned_embedder(stack)
+    assert embedder.embedding_dim_ == 16 and hasattr(embedder, "encoder_")
+    # -1 / 0 / 1 labels are classes already: used as they are
+    assert embedder.fine_tune_classes_.tolist() == [-1.0, 0.0, 1.0]
+    assert not hasattr(embedder, "fine_tune_bin_edges_")
+    # the linear member embeds with the frozen encoder
+    linear_embedder = stack.estimators_[1][0].named_transformers_["text0"]
+    assert linear_embedder.fine_tune is None
     assert selector.predict(X.iloc[:5]).shape == (5,)
+
+
+def test_default_text_leaf_fine_tunes_on_terciles(tiny_text_model):
+    rng = np.random.default_rng(0)
+    n = 150
+    words = np.array(["surge", "rally", "beat", "plunge", "slump", "miss"])
+    drift = rng.normal(size=n)
+    news = [
+        f"{rng.choice(['apple', 'oil', 'fed'])} {words[int(d < 0) * 3 + i % 3]}"
+        for i, d in enumerate(drift)
+    ]
+    X = pd.DataFrame(
+        {"news": news, "mom": rng.normal(size=n), "vol": rng.normal(size=n)}
+    )
+    y = pd.Series(0.01 * drift + 0.002 * X["mom"] + 0.001 * rng.normal(size=n))
+    selector = ModelSelector(
+        performance="highest",
+        sample_size=20_000,
+        text_model=tiny_text_model,
+        random_state=0,
+    ).fit(X, y)
+    assert selector.selected_ == "text_finetune"
+    assert "linear model on the numeric columns" in str(selector.decision_path_)
+    stack = selector.estimator_
+    assert [name for name, _ in stack.estimators] == [
+        "text_lightgbm",
+        "numeric_linear",
+    ]
+    embedder = _fine_tuned_embedder(stack)
+    assert hasattr(embedder, "encoder_") and len(embedder.fine_tune_loss_) == 1
+    assert embedder.fine_tune_classes_.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(
+        embedder.fine_tune_bin_edges_, np.quantile(y, [0, 1 / 3, 2 / 3, 1])
+    )
+    from skquant.text import SentenceEmbedder
+
+    frozen = SentenceEmbedder(tiny_text_model).fit(news)
+    assert np.abs(embedder.transform(news) - frozen.transform(news)).max() > 0
+    pred = selector.predict(X.iloc[:7])
+    assert pred.shape == (7,) and np.isfinite(pred).all()
 
 
 # ------------------------------------------------------------ strategy="cv"
