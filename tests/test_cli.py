@@ -239,12 +239,17 @@ def test_bad_segments_are_explained(segments, message):
         main(["benchmark", "--segments", segments])
 
 
-@pytest.mark.parametrize("tqdm_installed", [True, False])
+@pytest.mark.parametrize(
+    "tqdm_installed, terminal", [(True, True), (False, True), (True, False)]
+)
 def test_progress_goes_to_stderr_unless_quiet(
-    tmp_path, capsys, monkeypatch, tqdm_installed
+    tmp_path, capsys, monkeypatch, tqdm_installed, terminal
 ):
     if not tqdm_installed:  # the import fails: plain step lines instead
         monkeypatch.setitem(sys.modules, "tqdm", None)
+    # a bar on a terminal; plain lines in a log file (no carriage returns)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    tqdm_installed = tqdm_installed and terminal
     argv = ["benchmark", "--quick", "--instruments", "20", "--models", "Linear"]
     assert main([*argv, "--seeds", "2"]) == 0
     printed = capsys.readouterr()
@@ -257,7 +262,7 @@ def test_progress_goes_to_stderr_unless_quiet(
     else:
         assert "[1/2] Linear (seed 0) ..." in printed.err
         assert "[2/2] Linear (seed 1) ..." in printed.err
-        assert "runs |" not in printed.err
+        assert "runs |" not in printed.err and "\r" not in printed.err
     assert main([*argv, "-q"]) == 0
     printed = capsys.readouterr()
     assert printed.err == "" and "Linear" in printed.out

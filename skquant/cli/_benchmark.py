@@ -269,8 +269,10 @@ def _log(message: str, verbose: bool) -> None:
 
 
 def _progress_bar(total: int, verbose: bool):
-    """A tqdm bar over the runs on stderr; None when quiet or without tqdm."""
-    if not verbose:
+    """A tqdm bar over the runs on stderr; None when quiet, without tqdm, or
+    when stderr is not a terminal (a log file gets plain lines, not ``\r``)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not verbose or isatty is None or not isatty():
         return None
     try:
         from tqdm import tqdm
