@@ -526,17 +526,22 @@ default="auto"
 
     row_dates = _row_dates(X, dates)
     instances = _instance_names(X, dates)
-    bg = (
-        None
-        if background is None and method in ("auto", "tree")
-        else _background(
+
+    def background_rows(given=None):
+        # the user's background, else rows drawn from the earliest dates
+        return _background(
             X,
-            background,
+            given,
             row_dates,
             max_background=max_background,
             fraction=background_fraction,
             rng=rng,
         )
+
+    bg = (
+        None
+        if background is None and method in ("auto", "tree")
+        else background_rows(background)
     )
 
     heads, final = _split_pipeline(model)
@@ -544,14 +549,7 @@ default="auto"
         kind = _kind(final)
         if kind in ("tree", "double_ensemble", "gradient", "linear"):
             if bg is None and kind in ("gradient", "linear"):
-                bg = _background(
-                    X,
-                    None,
-                    row_dates,
-                    max_background=max_background,
-                    fraction=background_fraction,
-                    rng=rng,
-                )
+                bg = background_rows()
             Xt = _transform(heads, X)
             bgt = None if bg is None else _transform(heads, bg)
             return _dispatch(
@@ -576,14 +574,7 @@ default="auto"
         model = final
     kind = _kind(model) if method == "auto" else method
     if bg is None and kind in ("gradient", "linear", "permutation"):
-        bg = _background(
-            X,
-            None,
-            row_dates,
-            max_background=max_background,
-            fraction=background_fraction,
-            rng=rng,
-        )
+        bg = background_rows()
     return _dispatch(
         shap,
         model,

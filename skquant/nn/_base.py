@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 
 from skquant.model_selection._holdout import resolve_dates, time_holdout
 from skquant.nn._docs import fill_shared_doc
+from skquant.utils._torch_seed import seeded_torch
 
 __all__: list[str] = []
 
@@ -369,13 +370,8 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             cuda_devices = [torch.cuda.current_device() if index is None else index]
         with (
             _torch_threads(torch, self.n_threads),
-            torch.random.fork_rng(devices=cuda_devices),
+            seeded_torch(torch, seed, cuda_devices),
         ):
-            # seed only the generators forked above: global state is untouched
-            torch.random.default_generator.manual_seed(seed)
-            for index in cuda_devices:
-                with torch.cuda.device(index):
-                    torch.cuda.manual_seed(seed)
             net.initialize()
             net.module_.to(torch_dtype)
             net.partial_fit(X_train, t_train)

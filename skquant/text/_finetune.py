@@ -15,11 +15,12 @@ module stays light.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 
 import numpy as np
+
+from skquant.utils._torch_seed import seeded_torch
 
 __all__ = ["fine_tune_encoder", "weights_digest"]
 
@@ -36,17 +37,6 @@ def _losses_module():
     except ImportError:  # older releases
         from sentence_transformers import losses
     return losses
-
-
-@contextlib.contextmanager
-def _private_rng(torch, seed: int):
-    """Seed torch inside a fork of its RNG state; the global state is restored."""
-    devices = (
-        list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    )
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 def _preprocess(model, texts: list[str]) -> dict:
@@ -103,7 +93,7 @@ def fine_tune_encoder(
     n = len(texts)
     y = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=model.device)
     history: list[float] = []
-    with _private_rng(torch, seed):
+    with seeded_torch(torch, seed):
         generator = torch.Generator().manual_seed(seed)
         if method == "classification":
             dim = _embedding_dim(model)
