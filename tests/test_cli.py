@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -286,8 +287,8 @@ def test_nets_hold_out_exactly_the_valid_segment():
     def build(seed, quick, feature_set):
         model = MODELS["MLP"].build(seed, quick, feature_set)
 
-        def fit(X, y):  # record what the net would get, then stop
-            seen["X"], seen["net"] = X, model.steps[-1][1]
+        def fit(X, y, **params):  # record what the net would get, then stop
+            seen["X"], seen["net"], seen["params"] = X, model.steps[-1][1], params
             raise _Stop
 
         model.fit = fit
@@ -296,11 +297,13 @@ def test_nets_hold_out_exactly_the_valid_segment():
     with pytest.raises(_Stop):
         _fit_one(replace(MODELS["MLP"], build=build), 0, config, load_data(config))
     X, net = seen["X"], seen["net"]
-    # the pipeline hands the net arrays, so it holds out its last rows
+    # the pipeline hands the net arrays, so its dates are routed to it
+    (routed,) = seen["params"].values()
+    np.testing.assert_array_equal(routed, X.index.get_level_values("datetime"))
     split = time_holdout(
         len(X),
-        None,
-        validation_fraction=net.validation_fraction,
+        np.asarray(routed),
+        validation_start=net.validation_start,
         gap=net.validation_gap,
     )
     dates = X.index.get_level_values("datetime")

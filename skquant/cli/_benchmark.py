@@ -364,20 +364,19 @@ def _fit_one(spec: ModelSpec, seed: int, config: BenchmarkConfig, data):
     if spec.validation == "eval_set":
         fit_params["eval_set"] = [(X_valid, norm(y_valid))]
     elif spec.validation == "holdout":
-        # train + valid; the net holds out its last rows, exactly the valid
-        # segment. The pipeline hands it arrays, so it splits by rows: the share
-        # is of rows, half a row under n_valid against its rounding up, and no
-        # further purge (segment_split already purged the end of train).
-        n_valid, n_rows = len(X_valid), len(X_train) + len(X_valid)
+        # train + valid; the net holds out exactly the valid segment's dates.
+        # The pipeline's imputer hands it arrays, so the dates are routed to
+        # it; no further purge (segment_split already purged the end of train).
         net = model.steps[-1][0]
         model.set_params(
             **{
-                f"{net}__validation_fraction": (n_valid - 0.5) / n_rows,
+                f"{net}__validation_start": X_valid.index.unique("datetime").min(),
                 f"{net}__validation_gap": 0,
             }
         )
         X_train = pd.concat([X_train, X_valid])
         y_train = pd.concat([y_train, y_valid])
+        fit_params[f"{net}__dates"] = X_train.index.get_level_values("datetime")
     start = time.perf_counter()
     model.fit(X_train, norm(y_train), **fit_params)
     seconds = time.perf_counter() - start

@@ -96,6 +96,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         "early_stopping": [StrOptions({"loss", "ic"}), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_start": "no_validation",  # any date-like, checked in fit
         "validation_gap": [Interval(Integral, 0, None, closed="left")],
         "clip_value": [Interval(Real, 0, None, closed="neither"), None],
         "allow_nan": ["boolean"],
@@ -118,6 +119,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         early_stopping,
         patience,
         validation_fraction,
+        validation_start,
         validation_gap,
         clip_value,
         allow_nan,
@@ -136,6 +138,7 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.validation_start = validation_start
         self.validation_gap = validation_gap
         self.clip_value = clip_value
         self.allow_nan = allow_nan
@@ -262,7 +265,11 @@ class _BaseNetRegressor(RegressorMixin, BaseEstimator):
             split = time_holdout(
                 n_samples,
                 row_dates,
-                validation_fraction=self.validation_fraction,
+                # a validation_start date replaces the fraction
+                validation_fraction=(
+                    self.validation_fraction if self.validation_start is None else None
+                ),
+                validation_start=self.validation_start,
                 gap=self.validation_gap,
             )
             train[:] = False

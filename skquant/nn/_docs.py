@@ -43,6 +43,11 @@ validation_fraction : float, default=<validation_fraction>
     the ``(datetime, instrument)`` index of a panel ``X``, or from the
     ``dates``/``groups`` fit parameter; a plain array is split by row
     order.
+validation_start : date-like or None, default=<validation_start>
+    First validation date: every date ``>= validation_start`` is held out
+    (instead of ``validation_fraction``). Needs dates (a panel ``X`` or the
+    ``dates``/``groups`` fit parameter). The gradient boosting wrappers take
+    the same parameter.
 validation_gap : int, default=<validation_gap>
     Number of dates dropped between the last training date and the first
     validation date (rows, for a plain array), so that no training label

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -380,3 +381,18 @@ def test_import_does_not_load_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False False"
+
+
+def test_validation_start_holds_out_the_dates_from_that_day(alpha360_data):
+    X, y = alpha360_data
+    uniq = np.unique(_dates(X))
+    start = pd.Timestamp(uniq[-10])
+    model = DNNRegressor(
+        layers=(8,), max_epochs=1, validation_start=start, validation_gap=1, **FAST
+    ).fit(X, y)
+    assert model.validation_start_ == start
+    assert model.train_end_ == pd.Timestamp(uniq[-12])  # one date purged
+    with pytest.raises(ValueError, match="validation_start needs dates"):
+        DNNRegressor(max_epochs=1, validation_start=start, **FAST).fit(
+            X.to_numpy(), y.to_numpy()
+        )
