@@ -248,7 +248,7 @@ def worker(mode: str, variant: str, data_dir: Path, trees: int, n_jobs: int) -> 
     if variant == "skquant":
         de = DE(alpha1=1.0, alpha2=1.0, bins_sr=10, decay=0.5)
         weights, seconds, peak = measure(
-            lambda: de._sample_reweight(model, X, y, loss, 1)
+            lambda: de._sample_reweight(model, X, None, y, loss, 1)
         )
     else:
         p = {"alpha1": 1.0, "alpha2": 1.0, "bins_sr": 10, "decay": 0.5}

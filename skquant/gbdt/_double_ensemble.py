@@ -11,7 +11,9 @@ Qlib runs out of memory or time:
   middle trees are added in a single call;
 - feature selection permutes one column at a time inside a small row chunk
   instead of copying the whole frame, re-predicts only the sub-models that use
-  the column, and stays in numpy.
+  the column, and stays in numpy;
+- LightGBM sub-models train on their feature subset without a copy of it (see
+  :mod:`skquant.gbdt._lightgbm_dataset`), and predict in row chunks.
 """
 
 from __future__ import annotations
@@ -63,65 +65,79 @@ class _Staged:
 
 
 class _LightGBMStaged(_Staged):
-    def __init__(self, est, X):
+    def __init__(self, est, view):
         self.booster = est.booster_
         best = self.booster.best_iteration
         self.n_stages = int(best) if best > 0 else self.booster.current_iteration()
-        self.X = X
+        self.view = view
 
     def contribution(self, start, stop):
         # LightGBM folds the initial score (boost_from_average) into tree 0.
-        return self.booster.predict(
-            self.X, start_iteration=start, num_iteration=stop - start
+        return self.view.map_rows(
+            functools.partial(
+                self.booster.predict, start_iteration=start, num_iteration=stop - start
+            )
         )
 
 
 class _XGBoostStaged(_Staged):
-    def __init__(self, est, X):
+    def __init__(self, est, view):
         self.est = est
         try:
             self.n_stages = int(est.best_iteration) + 1
         except AttributeError:
             self.n_stages = int(est.get_booster().num_boosted_rounds())
-        self.X = X
-        self.zero = np.zeros(len(X))
+        self.view = view
 
     def contribution(self, start, stop):
         if start == 0:  # with XGBoost's base_score
-            return self.est.predict(
-                self.X, output_margin=True, iteration_range=(0, stop)
-            ).astype(np.float64)
-        # a zero base_margin replaces base_score: the trees' part only
-        return self.est.predict(
-            self.X,
-            output_margin=True,
-            base_margin=self.zero,
-            iteration_range=(start, stop),
-        ).astype(np.float64)
+
+            def rounds(block):
+                return self.est.predict(
+                    block, output_margin=True, iteration_range=(0, stop)
+                )
+
+        else:  # a zero base_margin replaces base_score: the trees' part only
+
+            def rounds(block):
+                return self.est.predict(
+                    block,
+                    output_margin=True,
+                    base_margin=np.zeros(len(block)),
+                    iteration_range=(start, stop),
+                )
+
+        return self.view.map_rows(rounds)
 
 
-def _staged(est, X) -> _Staged | None:
+def _staged(est, view) -> _Staged | None:
     """Staged-prediction access for LightGBM and XGBoost models, else None."""
     if hasattr(est, "booster_") and hasattr(est.booster_, "current_iteration"):
-        return _LightGBMStaged(est, X)
+        return _LightGBMStaged(est, view)
     if hasattr(est, "get_booster") and callable(est.get_booster):
-        return _XGBoostStaged(est, X)
+        return _XGBoostStaged(est, view)
     return None
 
 
-def _loss_curve_ranks(est, X, y) -> tuple[np.ndarray, np.ndarray] | None:
+def _loss_curve_ranks(
+    est, X, y, *, columns=None, chunk_size=None
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Mean percentile rank of each row's loss over the first/last 10% of rounds.
 
     Streams the rounds: one running prediction and two running sums, never the
-    ``n_samples x n_rounds`` matrix. Learners with ``staged_predict`` (e.g.
-    scikit-learn's gradient boosting) are streamed through it. Returns None
-    for learners without staged predictions.
+    ``n_samples x n_rounds`` matrix. The model sees ``X[:, columns]`` (all
+    columns by default), gathered ``chunk_size`` rows at a time. Learners with
+    ``staged_predict`` (e.g. scikit-learn's gradient boosting) are streamed
+    through it, on a copy of the columns. Returns None for learners without
+    staged predictions.
     """
     n = len(y)
-    staged = _staged(est, X)
+    view = _ColumnView(X, columns, chunk_size)
+    staged = _staged(est, view)
     if staged is not None:
         n_stages = staged.n_stages
     elif hasattr(est, "staged_predict"):
+        X = view.copy()
         n_stages = getattr(est, "n_estimators_", None)
         if n_stages is None:
             n_stages = sum(1 for _ in est.staged_predict(X[:1]))
@@ -205,16 +221,37 @@ def _columns(X, columns) -> np.ndarray:
     return _gather(X, 0, len(X), columns, np.empty(len(X) * len(columns)))
 
 
-def _predict_columns(est, X, columns, chunk_size) -> np.ndarray:
-    """``est.predict(X[:, columns])`` chunk by chunk, without a full copy."""
-    n = len(X)
-    out = np.empty(n)
-    predict = _predictor(est)
-    flat = np.empty(min(chunk_size, n) * len(columns))
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        out[start:stop] = predict(_gather(X, start, stop, columns, flat))
-    return out
+class _ColumnView:
+    """``X[:, columns]`` without the copy: row blocks gathered on demand.
+
+    ``columns=None`` means all of them (row blocks are then slices of ``X``);
+    ``chunk_size=None`` one block of every row.
+    """
+
+    def __init__(self, X, columns=None, chunk_size=None):
+        self.X = X
+        self.columns = columns
+        self.chunk_size = len(X) if chunk_size is None else max(1, int(chunk_size))
+
+    def copy(self) -> np.ndarray:
+        if self.columns is None:
+            return self.X
+        return _columns(self.X, self.columns)
+
+    def map_rows(self, fn) -> np.ndarray:
+        """``fn(X[rows, columns])`` for each block of rows, concatenated (float64)."""
+        n = len(self.X)
+        out = np.empty(n)
+        chunk = min(self.chunk_size, n)
+        flat = None if self.columns is None else np.empty(chunk * len(self.columns))
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            if flat is None:
+                block = self.X[start:stop]
+            else:
+                block = _gather(self.X, start, stop, self.columns, flat)
+            out[start:stop] = fn(block)
+        return out
 
 
 def _predictor(est):
@@ -227,6 +264,19 @@ def _predictor(est):
         threads = est._process_n_jobs(est.n_jobs)  # as LGBMModel.predict does
         return functools.partial(est.booster_.predict, num_threads=threads)
     return est.predict
+
+
+def _fits_columns_in_place(est) -> bool:
+    """Whether ``est`` can train on ``X[:, columns]`` without the copy.
+
+    A :class:`LightGBMRegressor` (its own ``fit``, no holdout) builds its
+    LightGBM Dataset from the columns directly, with the same bins.
+    """
+    return (
+        type(est).fit is LightGBMRegressor.fit
+        and est.validation_fraction is None
+        and est.validation_start is None
+    )
 
 
 def _seed(est, seed: int):
@@ -277,9 +327,11 @@ class DoubleEnsembleRegressor(RegressorMixin, BaseEstimator):
     sub_weights : sequence of float, default=None
         Weights of the sub-models in the ensemble; ``None`` means all 1.
     chunk_size : int, default=32768
-        Rows per block in feature selection and ``predict``; bounds their
-        extra memory to ``chunk_size x n_features`` floats. Does not change
-        the results.
+        Rows per block when the sub-models predict (sample reweighting, feature
+        selection, ``predict``) and, with ``chunk_size x n_features`` values
+        per block, when a :class:`LightGBMRegressor` sub-model's Dataset is
+        built. Bounds the extra memory of these steps to about
+        ``chunk_size x n_features`` floats. Does not change the results.
     random_state : int, RandomState instance or None, default=None
         Seeds the sub-models (every ``random_state`` parameter of a clone) and
         the permutations and draws of feature selection.
@@ -329,6 +381,14 @@ class DoubleEnsembleRegressor(RegressorMixin, BaseEstimator):
     features are drawn without replacement from each non-empty bin, the bin
     of highest ``g`` with ``sample_ratios[0]``. Only the sub-models that split
     on the feature are re-predicted (the others cannot change), in row chunks.
+
+    Memory: no sub-model's columns are ever copied whole. A
+    :class:`LightGBMRegressor` sub-model (its own ``fit``, no holdout) gets
+    its LightGBM Dataset built from ``X``'s columns directly, in blocks, with
+    the bins and trees that ``fit(X[:, subset])`` gives; predictions gather
+    ``chunk_size`` rows at a time. Other base learners train on a copy of
+    their columns (and learners with only ``staged_predict`` see it again in
+    SR).
 
     Differences from Qlib: the permuted ensemble in FS is weighted by
     ``sub_weights`` like the ensemble itself (Qlib averages it uniformly; the
@@ -519,34 +579,46 @@ class DoubleEnsembleRegressor(RegressorMixin, BaseEstimator):
         sub_predictions = []
         for k in range(self.num_models):
             est = _seed(clone(base), rng.randint(np.iinfo(np.int32).max))
-            X_k = _columns(X, features)
-            fit_params = {}
-            if fit_takes_dates and row_dates is not None:
-                fit_params["dates"] = row_dates
             fit_weight = weights if user_weight is None else weights * user_weight
-            est.fit(X_k, y, sample_weight=fit_weight, **fit_params)
+            if _fits_columns_in_place(est):
+                est._fit_columns(
+                    X,
+                    features,
+                    y,
+                    fit_weight,
+                    block_floats=self.chunk_size * n_features,
+                )
+            else:
+                fit_params = {}
+                if fit_takes_dates and row_dates is not None:
+                    fit_params["dates"] = row_dates
+                est.fit(
+                    _columns(X, features), y, sample_weight=fit_weight, **fit_params
+                )
             self.estimators_.append(est)
             self.feature_subsets_.append(features)
             self.sample_weights_.append(fit_weight)
             if k + 1 == self.num_models:
                 break
-            sub_predictions.append(np.asarray(est.predict(X_k), dtype=np.float64))
+            view = _ColumnView(X, features, self.chunk_size)
+            sub_predictions.append(view.map_rows(_predictor(est)))
             w = sub_weights[: k + 1]
             ensemble = np.tensordot(w, np.asarray(sub_predictions), axes=1) / w.sum()
             loss = (y - ensemble) ** 2
             if self.enable_sr:
-                weights = self._sample_reweight(est, X_k, y, loss, k + 1)
-            del X_k
+                weights = self._sample_reweight(est, X, features, y, loss, k + 1)
             if self.enable_fs:
                 features = self._feature_selection(
                     X, y, loss, ensemble, sub_predictions, sub_weights, ratios, rng
                 )
         return self
 
-    def _sample_reweight(self, est, X_k, y, loss, k_th) -> np.ndarray:
+    def _sample_reweight(self, est, X, features, y, loss, k_th) -> np.ndarray:
         n = len(y)
         h = self.alpha1 * (rankdata(-loss) / n)
-        curve = _loss_curve_ranks(est, X_k, y)
+        curve = _loss_curve_ranks(
+            est, X, y, columns=features, chunk_size=self.chunk_size
+        )
         if curve is None:
             warnings.warn(
                 f"{type(est).__name__} has no staged predictions, so "
@@ -635,7 +707,8 @@ class DoubleEnsembleRegressor(RegressorMixin, BaseEstimator):
         for est, cols, w in zip(
             self.estimators_, self.feature_subsets_, self.sub_weights_, strict=False
         ):
-            out += w * _predict_columns(est, X, cols, self.chunk_size)
+            view = _ColumnView(X, cols, self.chunk_size)
+            out += w * view.map_rows(_predictor(est))
         return out / self.sub_weights_[: len(self.estimators_)].sum()
 
     def __sklearn_tags__(self):

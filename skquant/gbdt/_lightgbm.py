@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import lightgbm
 import numpy as np
 from lightgbm import LGBMRegressor
-from lightgbm.callback import EarlyStopException
+from lightgbm.callback import EarlyStopException, record_evaluation
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
@@ -15,6 +16,7 @@ from skquant.gbdt._early_stopping import (
     check_validation_params,
     eval_set_dates,
 )
+from skquant.gbdt._lightgbm_dataset import column_dataset
 from skquant.gbdt._presets import get_preset
 from skquant.model_selection._holdout import resolve_dates, time_holdout
 
@@ -334,6 +336,50 @@ class LightGBMRegressor(LGBMRegressor):
         if use_holdout:
             self.train_end_ = split.train_end
             self.validation_start_ = split.validation_start
+        return self
+
+    def _fit_columns(
+        self, X, columns, y, sample_weight, *, block_floats: int
+    ) -> LightGBMRegressor:
+        """``fit(X[:, columns], y, sample_weight)`` without copying the columns.
+
+        For :class:`DoubleEnsembleRegressor`, whose sub-models train on
+        column subsets of one large array: the LightGBM Dataset is built
+        from ``X`` directly (:func:`~skquant.gbdt._lightgbm_dataset.column_dataset`,
+        same bins), then trained and recorded as ``LGBMModel.fit`` does for
+        an array. Only without a holdout or evaluation set; ``X`` is a
+        validated float64 array and ``sample_weight`` a float64 array.
+        """
+        check_validation_params(self)
+        if self.validation_fraction is not None or self.validation_start is not None:
+            raise ValueError("_fit_columns does not hold out validation dates.")
+        check_target(y)
+        for name in _TIME_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        params = self._process_params(stage="fit")
+        metric = params["metric"]
+        metric = [metric] if isinstance(metric, (str, type(None))) else list(metric)
+        params["metric"] = [m for m in metric if m is not None]
+        self._n_features_in = len(columns)  # as LGBMModel.fit records it
+        if self._class_weight is None:
+            self._class_weight = self.class_weight
+        train_set = column_dataset(
+            X, columns, y, sample_weight, params, block_floats=block_floats
+        )
+        evals_result: dict = {}
+        self._Booster = lightgbm.train(
+            params,
+            train_set,
+            num_boost_round=self.n_estimators,
+            callbacks=[record_evaluation(evals_result)],
+        )
+        self._n_features = self._Booster.num_feature()
+        self._fitted_with_feature_names = False
+        self._evals_result = evals_result
+        self._best_iteration = self._Booster.best_iteration
+        self._best_score = self._Booster.best_score
+        self.fitted_ = True
+        self._Booster.free_dataset()
         return self
 
     def predict(self, X, **kwargs):
