@@ -49,10 +49,12 @@ for fine_tune in (None, "classification"):
     model.fit(train["text"], train["sentiment"])  # y: the labels to tune on
     seconds = time.perf_counter() - start
     pred = model.predict(valid["text"])
-    print(f"fine_tune={fine_tune!s:>14}: accuracy "
-          f"{accuracy_score(valid['sentiment'], pred):.3f}, macro F1 "
-          f"{f1_score(valid['sentiment'], pred, average='macro'):.3f} "
-          f"(fit {seconds:.0f} s)")
+    print(
+        f"fine_tune={fine_tune!s:>14}: accuracy "
+        f"{accuracy_score(valid['sentiment'], pred):.3f}, macro F1 "
+        f"{f1_score(valid['sentiment'], pred, average='macro'):.3f} "
+        f"(fit {seconds:.0f} s)"
+    )
 
 # The fitted embedder carries its fine-tuned weights (encoder_): pickling the
 # pipeline stores them (about 90 MB), and its cached embeddings are keyed by a

@@ -48,12 +48,17 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SKQUANT_SHARED_DATA", REPO.parent / "shared" / "data"))
 STOCKNET = DATA / "stocknet"
 RISE, FALL = 0.0055, -0.005
-START, TEST_START, END = ("2015-04-01" if QUICK else "2014-01-01",
-                          "2015-10-01", "2016-01-01")
+START, TEST_START, END = (
+    "2015-04-01" if QUICK else "2014-01-01",
+    "2015-10-01",
+    "2016-01-01",
+)
 
 if not (STOCKNET / "tweets.csv.gz").exists():
-    print(f"StockNet data not found under {STOCKNET}: set SKQUANT_SHARED_DATA to "
-          "the folder that holds stocknet/prices.csv.gz and stocknet/tweets.csv.gz.")
+    print(
+        f"StockNet data not found under {STOCKNET}: set SKQUANT_SHARED_DATA to "
+        "the folder that holds stocknet/prices.csv.gz and stocknet/tweets.csv.gz."
+    )
     sys.exit(0)
 
 # -- prices: the last 5 daily returns and today's range; the label -------------
@@ -61,10 +66,15 @@ prices = pd.read_csv(STOCKNET / "prices.csv.gz", parse_dates=["date"])
 tickers = sorted(prices["instrument"].unique())
 if QUICK:
     tickers = ["AAPL", "AMZN", "BAC", "FB", "GOOG", "MSFT", "T", "XOM"]
-prices = prices[prices["instrument"].isin(tickers)
-                & prices["date"].between("2013-12-01", "2016-01-10")]
-prices = (prices.rename(columns={"date": "datetime"})
-          .set_index(["datetime", "instrument"]).sort_index())
+prices = prices[
+    prices["instrument"].isin(tickers)
+    & prices["date"].between("2013-12-01", "2016-01-10")
+]
+prices = (
+    prices.rename(columns={"date": "datetime"})
+    .set_index(["datetime", "instrument"])
+    .sort_index()
+)
 calendar = prices.index.get_level_values("datetime").unique()
 close = prices["adj_close"].unstack()
 returns = close.pct_change(fill_method=None)
@@ -78,16 +88,19 @@ price_cols = list(features)
 
 # -- tweets: the trading day each one counts for, then one text per stock-day -
 tweets = pd.read_csv(STOCKNET / "tweets.csv.gz")
-tweets = tweets[tweets["ticker"].isin(tickers)].rename(
-    columns={"ticker": "instrument"})
-tweets["datetime"] = pd.to_datetime(tweets["created_at"],
-                                    format="%a %b %d %H:%M:%S %z %Y")
+tweets = tweets[tweets["ticker"].isin(tickers)].rename(columns={"ticker": "instrument"})
+tweets["datetime"] = pd.to_datetime(
+    tweets["created_at"], format="%a %b %d %H:%M:%S %z %Y"
+)
 aligner = DailyTextAggregator(calendar=calendar)  # cutoff 16:00 New York
 tweets["day"] = aligner.fit(tweets[["datetime", "instrument"]]).trading_days(tweets)
 per_day = 3 if QUICK else 5  # a few tweets per stock-day keep texts short
-daily_text = (tweets.dropna(subset=["day"]).sort_values("datetime")
-              .groupby(["day", "instrument"])["text"]
-              .agg(lambda s: " | ".join(s.head(per_day))))
+daily_text = (
+    tweets.dropna(subset=["day"])
+    .sort_values("datetime")
+    .groupby(["day", "instrument"])["text"]
+    .agg(lambda s: " | ".join(s.head(per_day)))
+)
 daily_text.index.names = ["datetime", "instrument"]
 frame["tweets"] = daily_text.reindex(frame.index)  # NaN: no tweets that day
 
@@ -100,34 +113,56 @@ target_day = calendar[calendar.searchsorted(frame.index.get_level_values(0)) + 1
 train = frame[target_day < "2015-08-01"]
 test = frame[target_day >= TEST_START]
 y_train, y_test = (train["move"] > RISE).astype(int), (test["move"] > RISE).astype(int)
-print(f"{len(tickers)} stocks; {len(train):,} training and {len(test):,} test "
-      f"stock-days; {train['tweets'].notna().mean():.0%} of them with tweets")
+print(
+    f"{len(tickers)} stocks; {len(train):,} training and {len(test):,} test "
+    f"stock-days; {train['tweets'].notna().mean():.0%} of them with tweets"
+)
 
 # -- one Pipeline: text and prices side by side --------------------------------
-model = Pipeline([
-    ("features", ColumnTransformer([
-        ("tweets", SentenceEmbedder(cache="memory"), "tweets"),
-        ("prices", StandardScaler(), price_cols),
-    ])),
-    ("clf", LogisticRegression(max_iter=2000)),
-])
-search = GridSearchCV(model, {"clf__C": [0.01, 0.1, 1.0]},
-                      cv=DateSplit(n_splits=3, gap=1), scoring="accuracy")
+model = Pipeline(
+    [
+        (
+            "features",
+            ColumnTransformer(
+                [
+                    ("tweets", SentenceEmbedder(cache="memory"), "tweets"),
+                    ("prices", StandardScaler(), price_cols),
+                ]
+            ),
+        ),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ]
+)
+search = GridSearchCV(
+    model,
+    {"clf__C": [0.01, 0.1, 1.0]},
+    cv=DateSplit(n_splits=3, gap=1),
+    scoring="accuracy",
+)
 search.fit(train[["tweets", *price_cols]], y_train)
 prices_only = GridSearchCV(
-    Pipeline([("scale", StandardScaler()),
-              ("clf", LogisticRegression(max_iter=2000))]),
-    {"clf__C": [0.01, 0.1, 1.0]}, cv=DateSplit(n_splits=3, gap=1),
+    Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))]),
+    {"clf__C": [0.01, 0.1, 1.0]},
+    cv=DateSplit(n_splits=3, gap=1),
 ).fit(train[price_cols], y_train)
 
-print(f"chosen C: text+prices {search.best_params_['clf__C']}, "
-      f"prices only {prices_only.best_params_['clf__C']}")
+print(
+    f"chosen C: text+prices {search.best_params_['clf__C']}, "
+    f"prices only {prices_only.best_params_['clf__C']}"
+)
 print(f"test share of rises: {y_test.mean():.3f}")
-for name, est, cols in [("prices only", prices_only, price_cols),
-                        ("tweets + prices", search, ["tweets", *price_cols])]:
+for name, est, cols in [
+    ("prices only", prices_only, price_cols),
+    ("tweets + prices", search, ["tweets", *price_cols]),
+]:
     pred = est.predict(test[cols])
-    print(f"{name:>16}: accuracy {accuracy_score(y_test, pred):.4f}, "
-          f"MCC {matthews_corrcoef(y_test, pred):+.4f}")
+    print(
+        f"{name:>16}: accuracy {accuracy_score(y_test, pred):.4f}, "
+        f"MCC {matthews_corrcoef(y_test, pred):+.4f}"
+    )
 print("StockNet paper, best model: accuracy 0.5823, MCC +0.0808 (all 88 stocks)")
-print("Text feature names:", np.asarray(
-    search.best_estimator_[0].get_feature_names_out()[:2]).tolist(), "...")
+print(
+    "Text feature names:",
+    np.asarray(search.best_estimator_[0].get_feature_names_out()[:2]).tolist(),
+    "...",
+)

@@ -10,10 +10,12 @@ from skquant.datasets import load_sp500
 
 @pytest.fixture(scope="module")
 def long_table():
-    panel = load_sp500(instruments=["AAPL", "MSFT", "XOM"], start="2017-03-01",
-                       end="2017-03-31")
-    return panel.reset_index().rename(columns={"datetime": "date",
-                                               "instrument": "ticker"})
+    panel = load_sp500(
+        instruments=["AAPL", "MSFT", "XOM"], start="2017-03-01", end="2017-03-31"
+    )
+    return panel.reset_index().rename(
+        columns={"datetime": "date", "instrument": "ticker"}
+    )
 
 
 def test_to_panel_round_trip(long_table):
@@ -23,11 +25,13 @@ def test_to_panel_round_trip(long_table):
     pd.testing.assert_frame_equal(shuffled, before)  # input untouched
     assert is_panel(panel)
     assert panel.index.is_monotonic_increasing
-    assert list(panel.columns) == [c for c in long_table.columns
-                                   if c not in ("date", "ticker")]
+    assert list(panel.columns) == [
+        c for c in long_table.columns if c not in ("date", "ticker")
+    ]
     first = panel.loc[(pd.Timestamp("2017-03-01"), "AAPL"), "close"]
     row = (long_table["ticker"] == "AAPL") & (
-        long_table["date"] == pd.Timestamp("2017-03-01"))
+        long_table["date"] == pd.Timestamp("2017-03-01")
+    )
     expected = long_table.loc[row, "close"]
     assert first == expected.item()
 
@@ -66,8 +70,11 @@ def test_wrong_index_is_explained(long_table):
     wrong_names = long_table.set_index(["date", "ticker"])
     with pytest.raises(ValueError, match="missing level"):
         check_panel(wrong_names)
-    not_dates = long_table.assign(date=long_table["date"].astype(str)).set_index(
-        ["date", "ticker"]).rename_axis(["datetime", "instrument"])
+    not_dates = (
+        long_table.assign(date=long_table["date"].astype(str))
+        .set_index(["date", "ticker"])
+        .rename_axis(["datetime", "instrument"])
+    )
     with pytest.raises(ValueError, match="datetime64"):
         check_panel(not_dates)
     with pytest.raises(TypeError, match="pandas DataFrame"):

@@ -463,8 +463,7 @@ def _embedder(text_model, fine_tune=None):
 
 # How the text_finetune leaf trains its encoders: a classification head on
 # the target's terciles (down / flat / up), one epoch.
-_FINE_TUNE = {"fine_tune": "classification", "fine_tune_bins": 3,
-              "fine_tune_epochs": 1}
+_FINE_TUNE = {"fine_tune": "classification", "fine_tune_bins": 3, "fine_tune_epochs": 1}
 
 
 def _features(
@@ -495,8 +494,7 @@ def _features(
     if num:
         parts.append(("num", "passthrough" if kind == "tree" else _scaled(), num))
     parts += [
-        (f"text{i}", _embedder(text_model, fine_tune), col)
-        for i, col in enumerate(txt)
+        (f"text{i}", _embedder(text_model, fine_tune), col) for i, col in enumerate(txt)
     ]
     if cat:
         encoder = (

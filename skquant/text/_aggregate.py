@@ -174,9 +174,15 @@ class DailyTextAggregator(TransformerMixin, BaseEstimator):
                 f"{missing} not found among {list(frame.columns)[:10]}"
             )
         features = frame.drop(columns=list(wanted))
-        bad = [c for c in features.columns if check_features and (
-               not pd.api.types.is_numeric_dtype(features[c])
-               or pd.api.types.is_complex_dtype(features[c]))]
+        bad = [
+            c
+            for c in features.columns
+            if check_features
+            and (
+                not pd.api.types.is_numeric_dtype(features[c])
+                or pd.api.types.is_complex_dtype(features[c])
+            )
+        ]
         if bad:
             raise ValueError(
                 f"feature columns must be numeric; {bad[:5]} are not. Embed text "
@@ -231,7 +237,7 @@ class DailyTextAggregator(TransformerMixin, BaseEstimator):
     def _trading_days(self, times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """Effective trading day of each text, and which texts are kept."""
         if times.dt.tz is not None:
-            local = (times.dt.tz_convert(self.timezone) if self.timezone else times)
+            local = times.dt.tz_convert(self.timezone) if self.timezone else times
             local = local.dt.tz_localize(None)
         else:
             local = times
@@ -306,8 +312,10 @@ class DailyTextAggregator(TransformerMixin, BaseEstimator):
         )
         values = features.iloc[kept].astype(np.float64).set_axis(index, axis=0)
         grouped = values.groupby(level=list(PANEL_LEVELS), sort=True)
-        out = grouped.agg(self.agg) if self.n_features_in_ else pd.DataFrame(
-            index=grouped.size().index
+        out = (
+            grouped.agg(self.agg)
+            if self.n_features_in_
+            else pd.DataFrame(index=grouped.size().index)
         )
         if self.count_column is not None:
             out[self.count_column] = grouped.size().astype(np.int64)

@@ -75,8 +75,9 @@ class EmbeddingCache:
     _on_disk: dict[str, EmbeddingCache] = {}
     _registry_lock = threading.Lock()
 
-    def __init__(self, directory: str | os.PathLike | None = None, *,
-                 memory: bool = True) -> None:
+    def __init__(
+        self, directory: str | os.PathLike | None = None, *, memory: bool = True
+    ) -> None:
         self.directory = directory
         self.memory = memory
         self.hits = 0

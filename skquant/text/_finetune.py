@@ -44,8 +44,7 @@ def _preprocess(model, texts: list[str]) -> dict:
     prepare = getattr(model, "preprocess", None) or model.tokenize
     features = prepare(texts)
     return {
-        k: (v.to(model.device) if hasattr(v, "to") else v)
-        for k, v in features.items()
+        k: (v.to(model.device) if hasattr(v, "to") else v) for k, v in features.items()
     }
 
 
@@ -109,8 +108,7 @@ def fine_tune_encoder(
         elif method == "contrastive":
             triplet = losses.BatchAllTripletLoss(
                 model,
-                distance_metric=losses.BatchHardTripletLossDistanceFunction
-                .cosine_distance,
+                distance_metric=losses.BatchHardTripletLossDistanceFunction.cosine_distance,
                 margin=TRIPLET_MARGIN,
             )
             params = [{"params": list(model.parameters()), "lr": lr}]

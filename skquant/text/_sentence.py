@@ -69,7 +69,9 @@ def _model_key(location: str) -> str:
         for f in sorted(path.rglob("*")):
             if f.is_file():
                 st = f.stat()
-                h.update(f"{f.relative_to(path)}:{st.st_size}:{st.st_mtime_ns};".encode())
+                h.update(
+                    f"{f.relative_to(path)}:{st.st_size}:{st.st_mtime_ns};".encode()
+                )
     return f"{location}#{h.hexdigest()[:16]}"
 
 
@@ -471,9 +473,15 @@ class SentenceEmbedder(
         self._check_missing(missing)
         # a refit starts unfitted: a failed fine-tuning must not leave a
         # frozen (or stale fine-tuned) embedder that looks fitted
-        for attr in ("embedding_dim_", "n_features_in_", "encoder_",
-                     "fine_tune_key_", "fine_tune_loss_", "fine_tune_classes_",
-                     "fine_tune_bin_edges_"):
+        for attr in (
+            "embedding_dim_",
+            "n_features_in_",
+            "encoder_",
+            "fine_tune_key_",
+            "fine_tune_loss_",
+            "fine_tune_classes_",
+            "fine_tune_bin_edges_",
+        ):
             self.__dict__.pop(attr, None)
         if self.fine_tune is not None:
             codes, classes, edges = self._fine_tune_labels(y, missing)
@@ -511,15 +519,16 @@ class SentenceEmbedder(
             )
         if isinstance(y, pd.DataFrame):
             if y.shape[1] != 1:
-                raise ValueError(f"{name}({what}) needs a 1-D y; got a "
-                                 f"DataFrame with {y.shape[1]} columns.")
+                raise ValueError(
+                    f"{name}({what}) needs a 1-D y; got a "
+                    f"DataFrame with {y.shape[1]} columns."
+                )
             y = y.iloc[:, 0]
         values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
         if values.ndim == 2 and values.shape[1] == 1:
             values = values[:, 0]
         if values.ndim != 1:
-            raise ValueError(f"{name}({what}) needs a 1-D y; got shape "
-                             f"{values.shape}.")
+            raise ValueError(f"{name}({what}) needs a 1-D y; got shape {values.shape}.")
         if len(values) != len(missing):
             raise ValueError(
                 f"{name}({what}): X has {len(missing)} texts but y has "
@@ -536,8 +545,11 @@ class SentenceEmbedder(
         present = values[~missing]
         if kind == "continuous" and self.fine_tune_bins is not None:
             bins, edges = pd.qcut(
-                present.astype(np.float64), self.fine_tune_bins, labels=False,
-                retbins=True, duplicates="drop",
+                present.astype(np.float64),
+                self.fine_tune_bins,
+                labels=False,
+                retbins=True,
+                duplicates="drop",
             )
             classes, codes = np.unique(bins, return_inverse=True)
             if len(classes) < 2:
@@ -571,15 +583,19 @@ class SentenceEmbedder(
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         encoder = copy.deepcopy(model)  # the shared model is never touched
         self.fine_tune_loss_ = fine_tune_encoder(
-            encoder, texts, codes, method=self.fine_tune,
-            epochs=self.fine_tune_epochs, lr=self.fine_tune_lr,
-            batch_size=self.fine_tune_batch_size, seed=seed,
+            encoder,
+            texts,
+            codes,
+            method=self.fine_tune,
+            epochs=self.fine_tune_epochs,
+            lr=self.fine_tune_lr,
+            batch_size=self.fine_tune_batch_size,
+            seed=seed,
             verbose=self.verbose,
         )
         self.encoder_ = encoder
         self.fine_tune_key_ = (
-            f"{self._model_key}|fine_tune={self.fine_tune}:"
-            f"{weights_digest(encoder)}"
+            f"{self._model_key}|fine_tune={self.fine_tune}:{weights_digest(encoder)}"
         )
 
     def transform(self, X) -> np.ndarray:

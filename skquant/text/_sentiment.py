@@ -163,8 +163,9 @@ class SentimentFeatures(_TextHeadMixin, TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, embedder=None, classifier=None, n_train=None,
-                 random_state=None) -> None:
+    def __init__(
+        self, *, embedder=None, classifier=None, n_train=None, random_state=None
+    ) -> None:
         self.embedder = embedder
         self.classifier = classifier
         self.n_train = n_train
@@ -189,7 +190,10 @@ class SentimentFeatures(_TextHeadMixin, TransformerMixin, BaseEstimator):
         texts, labels = tweets["text"], tweets["label"].to_numpy()
         if self.n_train is not None and self.n_train < len(tweets):
             texts, _, labels, _ = train_test_split(
-                texts, labels, train_size=self.n_train, stratify=labels,
+                texts,
+                labels,
+                train_size=self.n_train,
+                stratify=labels,
                 random_state=self.random_state,
             )
         names = np.asarray(TWEET_LABELS, dtype=object)
@@ -293,8 +297,9 @@ class ZeroShotSentiment(_TextHeadMixin, TransformerMixin, BaseEstimator):
         "temperature": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, labels=None, *, embedder=None, output="proba",
-                 temperature=0.05) -> None:
+    def __init__(
+        self, labels=None, *, embedder=None, output="proba", temperature=0.05
+    ) -> None:
         self.labels = labels
         self.embedder = embedder
         self.output = output

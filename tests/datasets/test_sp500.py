@@ -15,8 +15,15 @@ def panel():
 
 
 def test_shape_and_contract(panel):
-    assert list(panel.columns) == ["open", "high", "low", "close", "volume",
-                                   "vwap", "factor"]
+    assert list(panel.columns) == [
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "vwap",
+        "factor",
+    ]
     assert check_panel(panel, sort=False) is panel
     dates = panel.index.get_level_values("datetime")
     assert dates.min() == pd.Timestamp("2012-12-06")
@@ -51,12 +58,9 @@ def test_cleaning_steps(panel):
 
 
 def test_subsets():
-    sub = load_sp500(instruments=["MSFT", "AAPL"], start="2016-01-01",
-                     end="2016-01-31")
-    assert sorted(sub.index.get_level_values("instrument").unique()) == [
-        "AAPL", "MSFT"]
-    assert sub.index.get_level_values("datetime").min() >= pd.Timestamp(
-        "2016-01-01")
+    sub = load_sp500(instruments=["MSFT", "AAPL"], start="2016-01-01", end="2016-01-31")
+    assert sorted(sub.index.get_level_values("instrument").unique()) == ["AAPL", "MSFT"]
+    assert sub.index.get_level_values("datetime").min() >= pd.Timestamp("2016-01-01")
     assert len(sub) == 2 * 19
     full = load_sp500()
     pd.testing.assert_frame_equal(sub, full.loc[sub.index])

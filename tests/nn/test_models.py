@@ -133,9 +133,9 @@ def test_validation_gap_purges_dates_between_training_and_validation(
 
     monkeypatch.setattr(skorch.NeuralNetRegressor, "partial_fit", spy)
     for gap in (0, 5):
-        model = DNNRegressor(
-            layers=(8,), max_epochs=1, validation_gap=gap, **FAST
-        ).fit(X, y)
+        model = DNNRegressor(layers=(8,), max_epochs=1, validation_gap=gap, **FAST).fit(
+            X, y
+        )
         uniq = np.unique(_dates(X))
         start = np.searchsorted(uniq, np.datetime64(model.validation_start_))
         end = np.searchsorted(uniq, np.datetime64(model.train_end_))

@@ -45,11 +45,16 @@ def build_tiny_model(path, seed: int = 0) -> str:
     )
     if len(tokenizer.get_vocab()) < len(_VOCAB):  # transformers < 5: a vocab file
         (hf / "vocab.txt").write_text("\n".join(_VOCAB) + "\n")
-        tokenizer = BertTokenizerFast(vocab_file=str(hf / "vocab.txt"),
-                                      do_lower_case=True)
+        tokenizer = BertTokenizerFast(
+            vocab_file=str(hf / "vocab.txt"), do_lower_case=True
+        )
     config = BertConfig(
-        vocab_size=len(_VOCAB), hidden_size=16, num_hidden_layers=1,
-        num_attention_heads=2, intermediate_size=32, max_position_embeddings=128,
+        vocab_size=len(_VOCAB),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=128,
     )
     enabled = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()

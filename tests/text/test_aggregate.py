@@ -14,8 +14,12 @@ from skquant.text import DailyTextAggregator
 
 
 def _texts(stamps, instruments="AAPL", **features):
-    frame = pd.DataFrame({"datetime": pd.to_datetime(stamps, format="ISO8601"),
-                          "instrument": instruments})
+    frame = pd.DataFrame(
+        {
+            "datetime": pd.to_datetime(stamps, format="ISO8601"),
+            "instrument": instruments,
+        }
+    )
     for name, values in features.items():
         frame[name] = values
     return frame
@@ -26,8 +30,11 @@ CALENDAR = pd.bdate_range("2024-02-26", "2024-04-05").drop(pd.Timestamp("2024-03
 
 
 def test_output_is_a_panel_with_counts():
-    texts = _texts(["2024-03-04 09:00", "2024-03-04 11:00", "2024-03-04 12:00"],
-                   ["AAPL", "AAPL", "MSFT"], score=[1.0, 3.0, 5.0])
+    texts = _texts(
+        ["2024-03-04 09:00", "2024-03-04 11:00", "2024-03-04 12:00"],
+        ["AAPL", "AAPL", "MSFT"],
+        score=[1.0, 3.0, 5.0],
+    )
     out = DailyTextAggregator(calendar=CALENDAR).fit_transform(texts)
     assert is_panel(out) and check_panel(out) is out
     assert out.to_dict("index") == {
@@ -38,12 +45,14 @@ def test_output_is_a_panel_with_counts():
 
 
 def test_no_look_ahead_cutoff_and_roll_forward():
-    stamps = ["2024-03-04 15:59:59",  # Monday before the close -> Monday
-              "2024-03-04 16:00:00",  # at the close -> Tuesday
-              "2024-03-08 20:00",     # Friday evening -> next Monday
-              "2024-03-09 12:00",     # Saturday -> Monday
-              "2024-03-28 17:00",     # Thursday after close, Good Friday -> Monday
-              "2024-03-29 10:00"]     # Good Friday -> Monday 04-01
+    stamps = [
+        "2024-03-04 15:59:59",  # Monday before the close -> Monday
+        "2024-03-04 16:00:00",  # at the close -> Tuesday
+        "2024-03-08 20:00",  # Friday evening -> next Monday
+        "2024-03-09 12:00",  # Saturday -> Monday
+        "2024-03-28 17:00",  # Thursday after close, Good Friday -> Monday
+        "2024-03-29 10:00",
+    ]  # Good Friday -> Monday 04-01
     texts = _texts(stamps, score=np.arange(6.0))
     out = DailyTextAggregator(calendar=CALENDAR).fit_transform(texts)
     days = out.index.get_level_values("datetime").strftime("%Y-%m-%d").tolist()
@@ -61,8 +70,9 @@ def test_timezones():
     out = DailyTextAggregator(calendar=CALENDAR).fit_transform(texts)
     assert out.index.get_level_values(0).day.tolist() == [4, 5]
     # the cut-off applies in the given timezone
-    london = DailyTextAggregator(calendar=CALENDAR, timezone="Europe/London",
-                                 cutoff="16:30").fit_transform(texts)
+    london = DailyTextAggregator(
+        calendar=CALENDAR, timezone="Europe/London", cutoff="16:30"
+    ).fit_transform(texts)
     assert london.index.get_level_values(0).day.tolist() == [5]
     assert london["n_texts"].tolist() == [2]
     # timezone=None keeps the timestamps' own wall clock (UTC here)
@@ -77,15 +87,17 @@ def test_cutoff_none_lag_and_time_objects():
     lagged = DailyTextAggregator(calendar=CALENDAR, cutoff=None, lag=1)
     assert lagged.fit_transform(texts).index[0][0] == pd.Timestamp("2024-03-05")
     at_nine = DailyTextAggregator(calendar=CALENDAR, cutoff=dt.time(9, 30))
-    days = at_nine.fit_transform(_texts(["2024-03-04 09:29", "2024-03-04 09:30"],
-                                        score=[0.0, 1.0]))
+    days = at_nine.fit_transform(
+        _texts(["2024-03-04 09:29", "2024-03-04 09:30"], score=[0.0, 1.0])
+    )
     assert days.index.get_level_values(0).day.tolist() == [4, 5]
 
 
 def test_calendar_from_a_panel_and_default_business_days():
     idx = pd.MultiIndex.from_product(
         [pd.to_datetime(["2024-03-01", "2024-03-05"]), ["AAPL"]],
-        names=["datetime", "instrument"])
+        names=["datetime", "instrument"],
+    )
     panel = pd.DataFrame({"close": [1.0, 2.0]}, index=idx)
     texts = _texts(["2024-03-02 10:00", "2024-03-04 10:00"], score=[1.0, 2.0])
     agg = DailyTextAggregator(calendar=panel).fit(texts)
@@ -100,8 +112,9 @@ def test_calendar_from_a_panel_and_default_business_days():
 
 
 def test_texts_after_the_calendar_are_dropped():
-    texts = _texts(["2024-04-05 10:00", "2024-04-05 17:00", "2024-04-20"],
-                   score=[1.0, 2.0, 3.0])
+    texts = _texts(
+        ["2024-04-05 10:00", "2024-04-05 17:00", "2024-04-20"], score=[1.0, 2.0, 3.0]
+    )
     out = DailyTextAggregator(calendar=CALENDAR).fit_transform(texts)
     assert out["n_texts"].tolist() == [1]
 
@@ -116,16 +129,20 @@ def test_aggregations_nan_and_index_input():
     no_count = DailyTextAggregator(count_column=None).fit(texts)
     assert no_count.get_feature_names_out().tolist() == ["a", "b"]
     assert list(no_count.transform(texts).columns) == ["a", "b"]
-    counts_only = DailyTextAggregator().fit_transform(texts[["datetime",
-                                                             "instrument"]])
+    counts_only = DailyTextAggregator().fit_transform(texts[["datetime", "instrument"]])
     assert counts_only.columns.tolist() == ["n_texts"]
     pandas_out = DailyTextAggregator().set_output(transform="pandas")
     assert pandas_out.fit_transform(texts).shape == (1, 3)
 
 
 def test_custom_column_names():
-    frame = pd.DataFrame({"published": pd.to_datetime(["2024-03-04 10:00"]),
-                          "ticker": ["MSFT"], "s": [0.5]})
+    frame = pd.DataFrame(
+        {
+            "published": pd.to_datetime(["2024-03-04 10:00"]),
+            "ticker": ["MSFT"],
+            "s": [0.5],
+        }
+    )
     agg = DailyTextAggregator(datetime_column="published", instrument_column="ticker")
     out = agg.fit_transform(frame)
     assert out.index.names == ["datetime", "instrument"]
@@ -160,11 +177,12 @@ def test_errors():
 
 
 def test_trading_days_per_row_for_raw_texts():
-    texts = _texts(["2024-03-04 10:00", "2024-03-04 17:00", "2024-04-20", None],
-                   text=["a", "b", "c", "d"])
+    texts = _texts(
+        ["2024-03-04 10:00", "2024-03-04 17:00", "2024-04-20", None],
+        text=["a", "b", "c", "d"],
+    )
     texts.index = [10, 11, 12, 13]
-    agg = DailyTextAggregator(calendar=CALENDAR).fit(texts[["datetime",
-                                                            "instrument"]])
+    agg = DailyTextAggregator(calendar=CALENDAR).fit(texts[["datetime", "instrument"]])
     days = agg.trading_days(texts)  # the text column is ignored here
     assert days.index.tolist() == [10, 11, 12, 13]
     assert days.iloc[:2].dt.day.tolist() == [4, 5]

@@ -6,18 +6,20 @@ import pytest
 from skquant.datasets import load_financial_tweets
 
 
-@pytest.mark.parametrize("split, n, counts", [
-    ("train", 9543, [1442, 1923, 6178]),
-    ("valid", 2388, [347, 475, 1566]),
-])
+@pytest.mark.parametrize(
+    "split, n, counts",
+    [
+        ("train", 9543, [1442, 1923, 6178]),
+        ("valid", 2388, [347, 475, 1566]),
+    ],
+)
 def test_load_financial_tweets(split, n, counts):
     tweets = load_financial_tweets(split)
     assert tweets.shape == (n, 3)
     assert list(tweets.columns) == ["text", "label", "sentiment"]
     assert tweets["label"].dtype == "int64"
     assert tweets["label"].value_counts().sort_index().tolist() == counts
-    assert list(tweets["sentiment"].cat.categories) == ["bearish", "bullish",
-                                                        "neutral"]
+    assert list(tweets["sentiment"].cat.categories) == ["bearish", "bullish", "neutral"]
     assert (tweets["sentiment"].cat.codes == tweets["label"]).all()
     assert tweets["text"].map(lambda t: isinstance(t, str) and t.strip() != "").all()
     assert pd.api.types.is_string_dtype(tweets["text"])

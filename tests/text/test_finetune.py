@@ -29,8 +29,10 @@ def headlines(n: int, seed: int) -> tuple[list[str], np.ndarray]:
     """Toy headlines whose label is the direction word in the middle."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
-    texts = [f"{rng.choice(NAMES)} {rng.choice(UP if c else DOWN)} {rng.choice(NAMES)}"
-             for c in y]
+    texts = [
+        f"{rng.choice(NAMES)} {rng.choice(UP if c else DOWN)} {rng.choice(NAMES)}"
+        for c in y
+    ]
     return texts, y
 
 
@@ -40,16 +42,16 @@ X_TEST, Y_TEST = headlines(200, 100)
 
 def tuned(path, method="classification", **params) -> SentenceEmbedder:
     """A fine-tuning embedder on the tiny model (rates for a random model)."""
-    params = {"fine_tune_lr": 3e-3, "fine_tune_epochs": 3, "random_state": 0,
-              **params}
+    params = {"fine_tune_lr": 3e-3, "fine_tune_epochs": 3, "random_state": 0, **params}
     return SentenceEmbedder(path, fine_tune=method, **params)
 
 
 def separation(E: np.ndarray, y: np.ndarray) -> float:
     """Distance between the class means over the mean distance to them."""
     means = [E[y == c].mean(axis=0) for c in (0, 1)]
-    within = np.mean([np.linalg.norm(E[y == c] - means[c], axis=1).mean()
-                      for c in (0, 1)])
+    within = np.mean(
+        [np.linalg.norm(E[y == c] - means[c], axis=1).mean() for c in (0, 1)]
+    )
     return float(np.linalg.norm(means[0] - means[1]) / within)
 
 
@@ -62,9 +64,11 @@ def test_fine_tuning_changes_embeddings_not_the_interface(tiny_model, method):
     assert np.abs(E - F).max() > 1e-3
     assert len(emb.fine_tune_loss_) == 3 and all(np.isfinite(emb.fine_tune_loss_))
     assert emb.get_feature_names_out().tolist() == (
-        frozen.get_feature_names_out().tolist())
+        frozen.get_feature_names_out().tolist()
+    )
     out = emb.set_output(transform="pandas").transform(
-        pd.Series(X_TEST[:3], index=[7, 8, 9]))
+        pd.Series(X_TEST[:3], index=[7, 8, 9])
+    )
     assert out.index.tolist() == [7, 8, 9]
     np.testing.assert_allclose(out.to_numpy(), E[:3], atol=1e-6)  # other padding
 
@@ -81,7 +85,8 @@ def test_fine_tuning_separates_held_out_classes(tiny_model, method):
         return model.score(e.transform(X_TEST), Y_TEST)
 
     assert separation(emb.transform(X_TEST), Y_TEST) > 1.5 * separation(
-        frozen.transform(X_TEST), Y_TEST)
+        frozen.transform(X_TEST), Y_TEST
+    )
     assert downstream(emb) > downstream(frozen) + 0.05
 
 
@@ -149,7 +154,8 @@ def test_labels_of_any_kind(tiny_model):
     a = tuned(tiny_model, fine_tune_epochs=1).fit(X_TRAIN, names)
     b = tuned(tiny_model, fine_tune_epochs=1).fit(X_TRAIN, Y_TRAIN.astype(bool))
     c = tuned(tiny_model, fine_tune_epochs=1).fit(
-        pd.DataFrame({"t": X_TRAIN}), pd.DataFrame({"y": Y_TRAIN}))
+        pd.DataFrame({"t": X_TRAIN}), pd.DataFrame({"y": Y_TRAIN})
+    )
     # the same partition into classes (sorted class order) trains the same way
     assert a.fine_tune_key_ == b.fine_tune_key_ == c.fine_tune_key_
     three = np.arange(len(X_TRAIN)) % 3
@@ -188,23 +194,28 @@ def test_continuous_target_is_cut_into_quantile_classes(tiny_model, monkeypatch)
     returns = np.random.default_rng(0).normal(0.0, 0.02, len(X_TRAIN))
     frozen = SentenceEmbedder(tiny_model).fit(X_TRAIN)
     emb = tuned(tiny_model, fine_tune_epochs=1, fine_tune_bins=3).fit(
-        X_TRAIN, pd.Series(returns))
+        X_TRAIN, pd.Series(returns)
+    )
     assert np.abs(emb.transform(X_TEST) - frozen.transform(X_TEST)).max() > 1e-3
     # terciles: 16 texts each, lowest returns in class 0
     terciles = np.searchsorted(np.quantile(returns, [1 / 3, 2 / 3]), returns)
     np.testing.assert_array_equal(seen[-1], terciles)
     assert np.bincount(seen[-1]).tolist() == [16, 16, 16]
     assert emb.fine_tune_classes_.tolist() == [0, 1, 2]
-    np.testing.assert_allclose(emb.fine_tune_bin_edges_,
-                               np.quantile(returns, [0, 1 / 3, 2 / 3, 1]))
+    np.testing.assert_allclose(
+        emb.fine_tune_bin_edges_, np.quantile(returns, [0, 1 / 3, 2 / 3, 1])
+    )
     # class labels are used as they are, bins or not
     labelled = tuned(tiny_model, fine_tune_epochs=1, fine_tune_bins=3).fit(
-        X_TRAIN, Y_TRAIN)
+        X_TRAIN, Y_TRAIN
+    )
     np.testing.assert_array_equal(seen[-1], Y_TRAIN)
     assert labelled.fine_tune_classes_.tolist() == [0, 1]
     assert not hasattr(labelled, "fine_tune_bin_edges_")
-    assert labelled.fine_tune_key_ == tuned(
-        tiny_model, fine_tune_epochs=1).fit(X_TRAIN, Y_TRAIN).fine_tune_key_
+    assert (
+        labelled.fine_tune_key_
+        == tuned(tiny_model, fine_tune_epochs=1).fit(X_TRAIN, Y_TRAIN).fine_tune_key_
+    )
     # a refit on labels drops the edges of the binned fit
     emb.fit(X_TRAIN, Y_TRAIN)
     assert not hasattr(emb, "fine_tune_bin_edges_")
@@ -232,15 +243,18 @@ def test_one_class_left_after_dropping_missing_texts(tiny_model):
 
 
 def test_bad_parameters(tiny_model):
-    for params, name in [({"fine_tune": "lora"}, "fine_tune"),
-                         ({"fine_tune_epochs": 0}, "fine_tune_epochs"),
-                         ({"fine_tune_lr": 0.0}, "fine_tune_lr"),
-                         ({"fine_tune_batch_size": 1}, "fine_tune_batch_size"),
-                         ({"fine_tune_bins": 1}, "fine_tune_bins"),
-                         ({"random_state": "seed"}, "random_state")]:
+    for params, name in [
+        ({"fine_tune": "lora"}, "fine_tune"),
+        ({"fine_tune_epochs": 0}, "fine_tune_epochs"),
+        ({"fine_tune_lr": 0.0}, "fine_tune_lr"),
+        ({"fine_tune_batch_size": 1}, "fine_tune_batch_size"),
+        ({"fine_tune_bins": 1}, "fine_tune_bins"),
+        ({"random_state": "seed"}, "random_state"),
+    ]:
         with pytest.raises(InvalidParameterError, match=name):
-            SentenceEmbedder(tiny_model, **{"fine_tune": "contrastive",
-                                            **params}).fit(X_TRAIN, Y_TRAIN)
+            SentenceEmbedder(tiny_model, **{"fine_tune": "contrastive", **params}).fit(
+                X_TRAIN, Y_TRAIN
+            )
 
 
 def test_failed_refit_leaves_the_embedder_unfitted(tiny_model):
@@ -294,14 +308,17 @@ def test_cache_never_mixes_frozen_and_fine_tuned(tiny_model):
     # the same texts, embedded without the cache, agree with what it holds
     np.testing.assert_allclose(
         clone(emb).set_params(cache=None).fit(X_TRAIN, Y_TRAIN).transform(X_TEST),
-        E, atol=1e-6)
+        E,
+        atol=1e-6,
+    )
     # a refit with the same seed has the same weights: its entries are reused
     again = tuned(tiny_model, cache=cache).fit(X_TRAIN, Y_TRAIN)
     np.testing.assert_array_equal(again.transform(X_TEST), E)
     assert cache.hits == n_unique
     # another seed, other weights: new entries
-    tuned(tiny_model, cache=cache, random_state=1).fit(
-        X_TRAIN, Y_TRAIN).transform(X_TEST)
+    tuned(tiny_model, cache=cache, random_state=1).fit(X_TRAIN, Y_TRAIN).transform(
+        X_TEST
+    )
     assert cache.hits == n_unique and cache.misses == 3 * n_unique
     assert emb.fine_tune_key_.startswith(frozen._model_key + "|fine_tune=")
 
@@ -320,11 +337,12 @@ def test_in_a_pipeline_and_verbose(tiny_model, capsys):
 
 
 def test_sentiment_features_fine_tunes_on_the_tweets(tiny_model):
-    base = SentimentFeatures(embedder=SentenceEmbedder(tiny_model), n_train=60,
-                             random_state=0).fit(["x"])
+    base = SentimentFeatures(
+        embedder=SentenceEmbedder(tiny_model), n_train=60, random_state=0
+    ).fit(["x"])
     sent = SentimentFeatures(
-        embedder=tuned(tiny_model, fine_tune_epochs=1), n_train=60,
-        random_state=0).fit(["x", None])
+        embedder=tuned(tiny_model, fine_tune_epochs=1), n_train=60, random_state=0
+    ).fit(["x", None])
     assert sent.embedder_.fine_tune_loss_ and not hasattr(base.embedder_, "encoder_")
     P = sent.transform(["shares plunge", "stock soars"])
     assert P.shape == (2, 3)

@@ -28,36 +28,47 @@ def headlines_and_numbers():
     tweets = tweets.groupby("label").sample(80, random_state=0)
     rng = np.random.default_rng(0)
     n = len(tweets)
-    frame = pd.DataFrame({
-        "headline": tweets["text"].to_numpy(),
-        "momentum": rng.normal(size=n),
-        "noise": rng.normal(size=n),
-    })
+    frame = pd.DataFrame(
+        {
+            "headline": tweets["text"].to_numpy(),
+            "momentum": rng.normal(size=n),
+            "noise": rng.normal(size=n),
+        }
+    )
     # repeat 40 headlines (as when one story mentions several stocks)
-    frame.loc[n - 40:, "headline"] = frame["headline"].iloc[:40].to_numpy()
+    frame.loc[n - 40 :, "headline"] = frame["headline"].iloc[:40].to_numpy()
     tone = np.array([-1.0, 1.0, 0.0])[tweets["label"].to_numpy()]
-    tone[n - 40:] = tone[:40]
+    tone[n - 40 :] = tone[:40]
     y = tone + 0.5 * frame["momentum"].to_numpy() + rng.normal(scale=0.3, size=n)
     return frame, y
 
 
-def test_column_transformer_grid_search_with_minilm(headlines_and_numbers,
-                                                    count_encodes):
+def test_column_transformer_grid_search_with_minilm(
+    headlines_and_numbers, count_encodes
+):
     frame, y = headlines_and_numbers
     embedder = SentenceEmbedder(cache=EmbeddingCache())
     seen = count_encodes(embedder)
-    features = ColumnTransformer([
-        ("text", embedder, "headline"),
-        ("num", "passthrough", ["momentum", "noise"]),
-    ])
-    search = GridSearchCV(make_pipeline(features, Ridge()),
-                          {"ridge__alpha": [1.0, 10.0]},
-                          cv=KFold(3, shuffle=True, random_state=0))
+    features = ColumnTransformer(
+        [
+            ("text", embedder, "headline"),
+            ("num", "passthrough", ["momentum", "noise"]),
+        ]
+    )
+    search = GridSearchCV(
+        make_pipeline(features, Ridge()),
+        {"ridge__alpha": [1.0, 10.0]},
+        cv=KFold(3, shuffle=True, random_state=0),
+    )
     search.fit(frame, y)
     # each distinct headline went through the model exactly once
     assert len(seen) == frame["headline"].nunique() == len(frame) - 40
-    numbers_only = cross_val_score(Ridge(), frame[["momentum", "noise"]], y,
-                                   cv=KFold(3, shuffle=True, random_state=0))
+    numbers_only = cross_val_score(
+        Ridge(),
+        frame[["momentum", "noise"]],
+        y,
+        cv=KFold(3, shuffle=True, random_state=0),
+    )
     assert search.best_score_ > numbers_only.mean() + 0.1
     coef = search.best_estimator_[-1].coef_
     assert coef.shape == (384 + 2,)

@@ -21,8 +21,12 @@ from skquant.text import EmbeddingCache, SentenceEmbedder, _sentence
 
 pytest.importorskip("sentence_transformers")
 
-TEXTS = ["apple beats estimates", "fed hikes rates", "oil slides 3%",
-         "apple beats estimates"]
+TEXTS = [
+    "apple beats estimates",
+    "fed hikes rates",
+    "oil slides 3%",
+    "apple beats estimates",
+]
 
 
 @pytest.fixture
@@ -57,8 +61,16 @@ def test_matches_sentence_transformers_encode(embedder, tiny_model):
         tuple,
         lambda t: (s for s in t),
     ],
-    ids=["list", "array", "2d-one-column", "series", "string-dtype", "frame",
-         "tuple", "generator"],
+    ids=[
+        "list",
+        "array",
+        "2d-one-column",
+        "series",
+        "string-dtype",
+        "frame",
+        "tuple",
+        "generator",
+    ],
 )
 def test_accepted_inputs(embedder, make):
     expected = embedder.transform(TEXTS)
@@ -88,8 +100,11 @@ def test_missing_zeros_by_default(embedder):
 
 
 def test_missing_nan_and_error(tiny_model):
-    X = SentenceEmbedder(tiny_model, missing="nan").fit(["a"]).transform(
-        pd.Series(["apple", None, ""]))
+    X = (
+        SentenceEmbedder(tiny_model, missing="nan")
+        .fit(["a"])
+        .transform(pd.Series(["apple", None, ""]))
+    )
     assert np.isnan(X[1:]).all() and not np.isnan(X[0]).any()
     strict = SentenceEmbedder(tiny_model, missing="error")
     with pytest.raises(ValueError, match=r"2 missing text\(s\).*\[1, 2\]"):
@@ -130,8 +145,12 @@ def test_not_fitted(tiny_model):
 def test_feature_names_and_pandas_output(embedder):
     names = embedder.get_feature_names_out()
     assert names.tolist() == [f"sentenceembedder{i}" for i in range(16)]
-    out = clone(embedder).set_output(transform="pandas").fit(TEXTS).transform(
-        pd.Series(TEXTS, index=[10, 11, 12, 13]))
+    out = (
+        clone(embedder)
+        .set_output(transform="pandas")
+        .fit(TEXTS)
+        .transform(pd.Series(TEXTS, index=[10, 11, 12, 13]))
+    )
     assert list(out.columns) == names.tolist()
     assert out.index.tolist() == [10, 11, 12, 13]
 
@@ -143,10 +162,15 @@ def test_feature_names_in_for_one_column_frame(tiny_model):
 
 
 def test_column_transformer_branch(tiny_model):
-    frame = pd.DataFrame({"headline": TEXTS, "ret": [0.1, -0.2, 0.0, 0.3],
-                          "vol": [1.0, 2.0, 3.0, 4.0]})
-    ct = ColumnTransformer([("text", SentenceEmbedder(tiny_model), "headline"),
-                            ("num", "passthrough", ["ret", "vol"])])
+    frame = pd.DataFrame(
+        {"headline": TEXTS, "ret": [0.1, -0.2, 0.0, 0.3], "vol": [1.0, 2.0, 3.0, 4.0]}
+    )
+    ct = ColumnTransformer(
+        [
+            ("text", SentenceEmbedder(tiny_model), "headline"),
+            ("num", "passthrough", ["ret", "vol"]),
+        ]
+    )
     ct.set_output(transform="pandas")
     out = ct.fit_transform(frame)
     assert out.shape == (4, 18)
@@ -162,8 +186,9 @@ def test_import_and_construction_stay_light():
         "print([m for m in ('torch', 'transformers', 'sentence_transformers') "
         "if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -186,8 +211,9 @@ def test_pickle_with_weights_works_without_the_files(tiny_model, tmp_path):
     emb = SentenceEmbedder(str(moved), store_weights_in_pickle=True).fit(TEXTS)
     expected = emb.transform(TEXTS)
     blob = pickle.dumps(emb)
-    light = pickle.dumps(clone(emb).set_params(store_weights_in_pickle=False)
-                         .fit(TEXTS))
+    light = pickle.dumps(
+        clone(emb).set_params(store_weights_in_pickle=False).fit(TEXTS)
+    )
     assert len(blob) > 10 * len(light)
     shutil.rmtree(moved)
     _sentence._MODELS.clear()
@@ -201,8 +227,9 @@ def _frame(n: int = 60, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
     words = ["apple", "beats", "misses", "fed", "oil", "rally", "slump", "ceo"]
     heads = [" ".join(rng.choice(words, 3)) for _ in range(n)]
-    frame = pd.DataFrame({"headline": heads, "mom": rng.normal(size=n),
-                          "vol": rng.normal(size=n)})
+    frame = pd.DataFrame(
+        {"headline": heads, "mom": rng.normal(size=n), "vol": rng.normal(size=n)}
+    )
     y = frame["mom"].to_numpy() + rng.normal(scale=0.1, size=n)
     return frame, y
 
@@ -212,10 +239,12 @@ def test_grid_search_encodes_each_text_once(tiny_model, count_encodes):
     cache = EmbeddingCache()
     embedder = SentenceEmbedder(tiny_model, cache=cache)
     seen = count_encodes(embedder)
-    ct = ColumnTransformer([("text", embedder, "headline"),
-                            ("num", "passthrough", ["mom", "vol"])])
-    search = GridSearchCV(make_pipeline(ct, Ridge()),
-                          {"ridge__alpha": [0.1, 1.0, 10.0]}, cv=KFold(3))
+    ct = ColumnTransformer(
+        [("text", embedder, "headline"), ("num", "passthrough", ["mom", "vol"])]
+    )
+    search = GridSearchCV(
+        make_pipeline(ct, Ridge()), {"ridge__alpha": [0.1, 1.0, 10.0]}, cv=KFold(3)
+    )
     search.fit(frame, y)
     n_unique = frame["headline"].nunique()
     assert sorted(seen) == sorted(set(frame["headline"]))  # each text once
@@ -223,8 +252,11 @@ def test_grid_search_encodes_each_text_once(tiny_model, count_encodes):
     assert cache.misses == n_unique and cache.hits > 3 * n_unique
     # the uncached run encodes every text again in every fit and predict
     seen.clear()
-    GridSearchCV(make_pipeline(clone(ct).set_params(text__cache=None), Ridge()),
-                 {"ridge__alpha": [0.1, 1.0, 10.0]}, cv=KFold(3)).fit(frame, y)
+    GridSearchCV(
+        make_pipeline(clone(ct).set_params(text__cache=None), Ridge()),
+        {"ridge__alpha": [0.1, 1.0, 10.0]},
+        cv=KFold(3),
+    ).fit(frame, y)
     assert len(seen) > 5 * n_unique
 
 

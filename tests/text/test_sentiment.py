@@ -19,15 +19,20 @@ from skquant.text._sentiment import DEFAULT_SENTIMENT_LABELS
 
 pytest.importorskip("sentence_transformers")
 
-HEADLINES = ["shares plunge after profit warning", "stock soars on record sales",
-             "company to hold annual meeting", None]
+HEADLINES = [
+    "shares plunge after profit warning",
+    "stock soars on record sales",
+    "company to hold annual meeting",
+    None,
+]
 
 
 @pytest.fixture(scope="module")
 def sentiment(tiny_model):
     embedder = SentenceEmbedder(tiny_model, cache=EmbeddingCache())
     return SentimentFeatures(embedder=embedder, n_train=300, random_state=0).fit(
-        HEADLINES)
+        HEADLINES
+    )
 
 
 def test_sentiment_features_output(sentiment):
@@ -37,23 +42,31 @@ def test_sentiment_features_output(sentiment):
     np.testing.assert_allclose(P[:3].sum(axis=1), 1.0)
     assert np.all(P[3] == 0)  # missing text -> zeros, not a guess
     assert sentiment.get_feature_names_out().tolist() == [
-        "sentimentfeatures_bearish", "sentimentfeatures_bullish",
-        "sentimentfeatures_neutral"]
-    out = clone(sentiment).set_output(transform="pandas").fit(["x"]).transform(
-        pd.Series(HEADLINES[:2], index=["a", "b"]))
+        "sentimentfeatures_bearish",
+        "sentimentfeatures_bullish",
+        "sentimentfeatures_neutral",
+    ]
+    out = (
+        clone(sentiment)
+        .set_output(transform="pandas")
+        .fit(["x"])
+        .transform(pd.Series(HEADLINES[:2], index=["a", "b"]))
+    )
     assert out.index.tolist() == ["a", "b"] and out.shape == (2, 3)
 
 
 def test_sentiment_features_ignores_y_and_is_deterministic(sentiment):
     again = clone(sentiment).fit(HEADLINES, y=[0.1, -0.3, 0.2, 0.0])
-    np.testing.assert_allclose(again.transform(HEADLINES),
-                               sentiment.transform(HEADLINES))
+    np.testing.assert_allclose(
+        again.transform(HEADLINES), sentiment.transform(HEADLINES)
+    )
 
 
 def test_sentiment_features_custom_classifier_and_nan(tiny_model):
     emb = SentenceEmbedder(tiny_model, missing="nan")
-    sf = SentimentFeatures(embedder=emb, classifier=LogisticRegression(C=0.1),
-                           n_train=90, random_state=1).fit(["x"])
+    sf = SentimentFeatures(
+        embedder=emb, classifier=LogisticRegression(C=0.1), n_train=90, random_state=1
+    ).fit(["x"])
     assert sf.classifier_.C == 0.1 and sf.embedder_ is not emb
     P = sf.transform(["up", np.nan])
     assert np.isnan(P[1]).all() and not np.isnan(P[0]).any()
@@ -73,15 +86,17 @@ def test_zero_shot_defaults(tiny_model):
     assert P.shape == (4, 3)
     np.testing.assert_allclose(P[:3].sum(axis=1), 1.0)
     assert np.all(P[3] == 0)
-    np.testing.assert_allclose(np.linalg.norm(zs.label_embeddings_, axis=1), 1.0,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.norm(zs.label_embeddings_, axis=1), 1.0, rtol=1e-5
+    )
     assert zs.get_feature_names_out()[0] == "zeroshotsentiment_bearish"
 
 
 def test_zero_shot_similarity_and_labels(tiny_model):
     emb = SentenceEmbedder(tiny_model)
-    zs = ZeroShotSentiment(["stock up", "stock down"], embedder=emb,
-                           output="similarity").fit(["x"])
+    zs = ZeroShotSentiment(
+        ["stock up", "stock down"], embedder=emb, output="similarity"
+    ).fit(["x"])
     S = zs.transform(["stock up", "stock down", "something"])
     assert zs.classes_.tolist() == ["stock up", "stock down"]
     assert np.all(np.abs(S) <= 1 + 1e-6)
@@ -91,15 +106,19 @@ def test_zero_shot_similarity_and_labels(tiny_model):
     soft = clone(zs).set_params(output="proba", temperature=1.0).fit(["x"])
     texts = ["stock up a lot"]
     assert sharp.transform(texts).max() > soft.transform(texts).max()
-    several = ZeroShotSentiment({"up": ["rises", "gains"], "down": "falls"},
-                                embedder=emb).fit(["x"])
+    several = ZeroShotSentiment(
+        {"up": ["rises", "gains"], "down": "falls"}, embedder=emb
+    ).fit(["x"])
     assert several.label_embeddings_.shape == (2, 16)
 
 
 @pytest.mark.parametrize(
     "labels, match",
-    [({"only": "one"}, "at least 2"), ({"a": "", "b": "x"}, "non-empty"),
-     ({"a": [], "b": "x"}, "non-empty")],
+    [
+        ({"only": "one"}, "at least 2"),
+        ({"a": "", "b": "x"}, "non-empty"),
+        ({"a": [], "b": "x"}, "non-empty"),
+    ],
 )
 def test_zero_shot_bad_labels(tiny_model, labels, match):
     with pytest.raises(ValueError, match=match):
