@@ -65,6 +65,12 @@ def test_streamed_loss_curve_equals_the_full_matrix(learner, data):
     atol = 1.0 / len(y) if learner == "xgboost" else 1e-12
     np.testing.assert_allclose(l_start, ref_start, atol=atol)
     np.testing.assert_allclose(l_end, ref_end, atol=atol)
+    # the same, predicted on a column view of a wider array, in row chunks
+    wide = np.column_stack([np.ones(len(X)), X, np.ones(len(X))])
+    columns = np.arange(1, X.shape[1] + 1)
+    chunked = _loss_curve_ranks(est, wide, y, columns=columns, chunk_size=97)
+    np.testing.assert_allclose(chunked[0], l_start, atol=atol)
+    np.testing.assert_allclose(chunked[1], l_end, atol=atol)
 
 
 def test_loss_curve_uses_the_best_iteration(data):
