@@ -224,13 +224,19 @@ def _columns(X, columns) -> np.ndarray:
 class _ColumnView:
     """``X[:, columns]`` without the copy: row blocks gathered on demand.
 
-    ``columns=None`` means all of them (row blocks are then slices of ``X``);
-    ``chunk_size=None`` one block of every row.
+    ``columns=None`` means all of them; ``chunk_size=None`` one block of every
+    row. All the columns of a contiguous ``X`` are read as one block: the
+    model reads ``X`` itself, nothing is gathered.
     """
 
     def __init__(self, X, columns=None, chunk_size=None):
         self.X = X
+        if columns is not None and X.flags.forc:
+            if np.array_equal(columns, np.arange(X.shape[1])):
+                columns = None
         self.columns = columns
+        if columns is None and X.flags.forc:
+            chunk_size = None
         self.chunk_size = len(X) if chunk_size is None else max(1, int(chunk_size))
 
     def copy(self) -> np.ndarray:
